@@ -1,0 +1,223 @@
+"""The `propa` command: thin wrappers over plain functions; only this module prints.
+
+Every error a user can cause ends as one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from annotate.errors import PropaError
+
+TAXONOMY_HELP = "Taxonomy file (default: configs/taxonomy.yaml of this project, or $PROPA_TAXONOMY)."
+URL_HELP = ("Label Studio URL (default: $LABEL_STUDIO_URL, then the local server's config). "
+            "The API key is read from $LABEL_STUDIO_API_KEY or the local config, never from the command line.")
+
+
+class PropaGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PropaError as err:
+            raise click.ClickException(str(err)) from None
+
+
+def _taxonomy(path: str | None):
+    from annotate.taxonomy import load_taxonomy
+
+    return load_taxonomy(path)
+
+
+taxonomy_option = click.option("--taxonomy", "taxonomy_path", envvar="PROPA_TAXONOMY",
+                               type=click.Path(dir_okay=False), help=TAXONOMY_HELP)
+url_option = click.option("--url", help=URL_HELP)
+project_option = click.option("--project", default=None, show_default=False,
+                              help="Project title or id (default: 'Propa : techniques et sources').")
+
+
+@click.group(cls=PropaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="propa")
+def cli() -> None:
+    """Find propaganda techniques and weak sourcing in French news.
+
+    \b
+    The annotation loop:
+      propa ingest corpus/samples -o sentences.jsonl   articles -> sentences
+      propa server start                               a local Label Studio
+      propa push sentences.jsonl                       sentences -> tasks
+      (annotate in Label Studio)
+      propa pull --out data/annotated                  annotations -> dataset
+
+    State (the local server, its log and the connection config) lives in ./.propa,
+    or in $PROPA_HOME.
+    """
+
+
+# -- ingest ----------------------------------------------------------------------------
+
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("sentences.jsonl"),
+              show_default=True, help="Sentence corpus to write (JSONL, one sentence a line).")
+@click.option("--encoding", default=None,
+              help="Decode the input with this encoding (e.g. cp1252) instead of requiring UTF-8.")
+def ingest_cli(paths: tuple[Path, ...], out: Path, encoding: str | None) -> None:
+    """Split articles into sentences and write a sentence corpus.
+
+    PATHS are files or folders of articles: .txt (first line the title, then the text),
+    .jsonl or .csv (fields id, title, text; optional outlet, url, date, author). Every
+    sentence gets a stable id "<article id>:<start>-<end>" (offsets into the article:
+    title, blank line, text). On an error nothing is written.
+    """
+    from annotate.corpus import ingest
+
+    summary = ingest(list(paths), out, encoding=encoding)
+    click.echo(f"{summary.articles} articles, {summary.sentences} sentences -> {summary.out}")
+
+
+# -- server ----------------------------------------------------------------------------
+
+@cli.group("server", cls=PropaGroup)
+def server_cli() -> None:
+    """Run a local Label Studio server (SQLite, 127.0.0.1) for annotation."""
+
+
+@server_cli.command("start")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port on 127.0.0.1 (must be free).")
+@click.option("--no-install", is_flag=True, help="Fail instead of installing Label Studio when it is missing.")
+@click.option("--timeout", default=240, show_default=True, type=float, help="Seconds to wait for the server.")
+def server_start_cli(port: int, no_install: bool, timeout: float) -> None:
+    """Install (if needed) and start Label Studio, then record how to reach it.
+
+    The first start creates the admin user and an API token without any prompt and
+    writes them to .propa/config.yaml (mode 0600), which the other commands read.
+    """
+    from annotate.server import start_server
+    from annotate.settings import config_path, state_dir
+
+    status = start_server(state_dir(), port=port, timeout=timeout, install=not no_install,
+                          echo=lambda m: click.echo(m, err=True))
+    click.echo(status.describe())
+    click.echo(f"Password: in {config_path(state_dir())} (field 'password'). Log: {status.log}")
+
+
+@server_cli.command("stop")
+def server_stop_cli() -> None:
+    """Stop the local Label Studio started by `propa server start`."""
+    from annotate.server import stop_server
+    from annotate.settings import state_dir
+
+    click.echo("Label Studio stopped." if stop_server(state_dir()) else "Label Studio was not running.")
+
+
+@server_cli.command("status")
+def server_status_cli() -> None:
+    """Say whether the local Label Studio is running and where (exit 1 when it is not)."""
+    from annotate.server import server_status
+    from annotate.settings import state_dir
+
+    status = server_status(state_dir())
+    click.echo(status.describe())
+    if not status.healthy:
+        raise SystemExit(1)
+
+
+# -- push / pull -----------------------------------------------------------------------
+
+@cli.command("push")
+@click.argument("corpus", type=click.Path(path_type=Path))
+@project_option
+@url_option
+@taxonomy_option
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 10000),
+              help="Tasks per import call.")
+@click.option("--update-config", is_flag=True,
+              help="Replace the project's labeling config when it differs from the taxonomy.")
+def push_cli(corpus: Path, project: str | None, url: str | None, taxonomy_path: str | None,
+             batch_size: int, update_config: bool) -> None:
+    """Push a sentence corpus (from `propa ingest`) to a Label Studio project.
+
+    Creates the project from the taxonomy, or reuses the one with that title or id.
+    Idempotent: sentences already in the project (by sentence id) are not imported again,
+    so a grown corpus adds only its new sentences and an interrupted push can be rerun.
+    """
+    from annotate.push import DEFAULT_PROJECT, push
+    from annotate.settings import resolve_connection
+
+    summary = push(corpus, resolve_connection(url), _taxonomy(taxonomy_path), project or DEFAULT_PROJECT,
+                   batch_size=batch_size, update_config=update_config)
+    verb = "created" if summary.created else "reused"
+    click.echo(f"project {summary.project_id} ({verb}): {summary.imported} tasks imported, "
+               f"{summary.already_there} already there, {summary.sentences} sentences in the corpus")
+    click.echo(f"annotate at {summary.project_url}")
+
+
+@cli.command("pull")
+@project_option
+@url_option
+@taxonomy_option
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("data/annotated"),
+              show_default=True, help="Folder for annotations.jsonl and the dataset/ DatasetDict.")
+def pull_cli(project: str | None, url: str | None, taxonomy_path: str | None, out: Path) -> None:
+    """Export a project's annotations as a JSONL and a `datasets` DatasetDict.
+
+    One row per annotated sentence: each annotator's labels and spans (technique cues,
+    sources with kind and reliability), time spent, and the labels resolved by majority
+    (ties listed apart). Skipped annotations are left out and counted.
+    """
+    from annotate.pull import DATASET_DIR, ROWS_FILE, pull
+    from annotate.push import DEFAULT_PROJECT
+    from annotate.settings import resolve_connection
+
+    summary = pull(resolve_connection(url), _taxonomy(taxonomy_path), project or DEFAULT_PROJECT, out)
+    c = summary.counts
+    click.echo(f"project {summary.project_id}: {c.rows} annotated sentences from {c.annotations} annotations; "
+               f"left out: {c.cancelled} skipped, {c.superseded} superseded, "
+               f"{c.without_sentence_id} tasks without sentence id; {c.ties} sentences with ties")
+    click.echo(f"-> {summary.out / ROWS_FILE} and {summary.out / DATASET_DIR}")
+
+
+# -- taxonomy --------------------------------------------------------------------------
+
+@cli.group("taxonomy", cls=PropaGroup)
+def taxonomy_cli() -> None:
+    """Show what is generated from configs/taxonomy.yaml."""
+
+
+@taxonomy_cli.command("config")
+@taxonomy_option
+def taxonomy_config_cli(taxonomy_path: str | None) -> None:
+    """Print the Label Studio labeling config (XML)."""
+    from annotate.taxonomy import label_config
+
+    click.echo(label_config(_taxonomy(taxonomy_path)), nl=False)
+
+
+@taxonomy_cli.command("guidelines")
+@taxonomy_option
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+def taxonomy_guidelines_cli(taxonomy_path: str | None, fmt: str) -> None:
+    """Print the annotation guidelines (French) in Markdown or HTML."""
+    from annotate.taxonomy import guidelines_html, guidelines_markdown
+
+    taxonomy = _taxonomy(taxonomy_path)
+    click.echo(guidelines_html(taxonomy) if fmt == "html" else guidelines_markdown(taxonomy), nl=False)
+
+
+@taxonomy_cli.command("labels")
+@taxonomy_option
+def taxonomy_labels_cli(taxonomy_path: str | None) -> None:
+    """Print the technique ids (the label names of datasets and models), one a line."""
+    taxonomy = _taxonomy(taxonomy_path)
+    for technique in taxonomy.techniques:
+        click.echo(f"{technique.id}\t{technique.category}\t{technique.name}")
+
+
+def main() -> None:
+    cli(prog_name="propa")
+
+
+if __name__ == "__main__":
+    main()

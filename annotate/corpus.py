@@ -1,0 +1,146 @@
+"""Articles -> sentences -> a JSONL sentence corpus, streamed; and reading it back.
+
+One line of the corpus is one sentence, self-contained: everything a Label Studio task
+needs (its paragraph as context, the article's title and metadata) travels with it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from annotate.articles import Article, read_articles
+from annotate.errors import InputError
+from annotate.files import atomic_write
+from annotate.segment import segment
+
+
+@dataclass(frozen=True)
+class Sentence:
+    id: str  # "<article id>:<start>-<end>", stable as long as the article is unchanged
+    article_id: str
+    paragraph_index: int  # 0 is the title
+    start: int  # offsets into the article document (title, blank line, body)
+    end: int
+    text: str
+    paragraph: str
+    title: str
+    outlet: str = ""
+    url: str = ""
+    date: str = ""
+    author: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+SENTENCE_FIELDS = tuple(f.name for f in fields(Sentence))
+_REQUIRED = ("id", "article_id", "paragraph_index", "start", "end", "text")
+
+
+def sentence_id(article_id: str, start: int, end: int) -> str:
+    return f"{article_id}:{start}-{end}"
+
+
+def split_article(article: Article) -> Iterator[Sentence]:
+    """The sentences of one article, in reading order."""
+    for index, paragraph, span in segment(article.document):
+        yield Sentence(
+            id=sentence_id(article.id, span.start, span.end),
+            article_id=article.id,
+            paragraph_index=index,
+            start=span.start,
+            end=span.end,
+            text=span.text,
+            paragraph=paragraph.text,
+            title=article.title,
+            outlet=article.outlet,
+            url=article.url,
+            date=article.date,
+            author=article.author,
+        )
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    articles: int
+    sentences: int
+    out: Path
+
+
+def ingest(
+    paths: list[Path],
+    out: Path,
+    encoding: str | None = None,
+    progress: bool | None = None,
+) -> IngestSummary:
+    """Read articles, split them and write the sentence corpus to ``out`` (JSONL).
+
+    The output appears only when every input has been read: on an error nothing is
+    written and a previous ``out`` is left as it was. ``progress=None`` shows a bar on
+    a terminal only.
+    """
+    from tqdm import tqdm
+
+    articles = sentences = 0
+    with atomic_write(out) as handle:
+        disable = None if progress is None else not progress
+        bar = tqdm(read_articles(paths, encoding), unit=" articles", desc="ingest", disable=disable)
+        with bar:
+            for article in bar:
+                articles += 1
+                for sentence in split_article(article):
+                    handle.write(json.dumps(sentence.to_dict(), ensure_ascii=False) + "\n")
+                    sentences += 1
+                bar.set_postfix(sentences=sentences, refresh=False)
+    return IngestSummary(articles, sentences, Path(out))
+
+
+def sentence_from_dict(record: object, origin: str) -> Sentence:
+    if not isinstance(record, dict):
+        raise InputError(f"{origin}: expected a JSON object (a sentence written by `propa ingest`)")
+    missing = [name for name in _REQUIRED if name not in record]
+    if missing:
+        raise InputError(f"{origin}: missing field(s) {', '.join(missing)}; "
+                         "is this a corpus written by `propa ingest`?")
+    values = {name: record.get(name, "") for name in SENTENCE_FIELDS}
+    for name in ("paragraph", "title"):
+        values[name] = values[name] or ""
+    try:
+        return Sentence(**values)
+    except TypeError as err:
+        raise InputError(f"{origin}: {err}") from None
+
+
+def read_corpus(path: Path) -> Iterator[Sentence]:
+    """Stream the sentences of a corpus written by :func:`ingest`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            origin = f"{path}:{number}"
+            if b"\x00" in raw:
+                raise InputError(f"{path}: binary file (it contains NUL bytes), not a JSONL corpus")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(f"{origin}: not valid UTF-8") from None
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise InputError(f"{origin}: malformed JSON ({err.msg} at column {err.colno})") from None
+            yield sentence_from_dict(record, origin)
+
+
+def write_corpus(sentences: Iterable[Sentence], out: Path) -> int:
+    count = 0
+    with atomic_write(out) as handle:
+        for sentence in sentences:
+            handle.write(json.dumps(sentence.to_dict(), ensure_ascii=False) + "\n")
+            count += 1
+    return count

@@ -1,0 +1,244 @@
+"""The embedded Label Studio server: install, start, stop and check it, headless.
+
+The server runs from this Python environment on 127.0.0.1 with SQLite, its data under
+``<state>/label-studio``. On the first start of a fresh data folder it creates the admin
+user and an API token (no prompt); both go to ``<state>/config.yaml`` (mode 0600), which
+every other command reads. See NOTES.md for the server facts this relies on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from annotate.errors import PropaError, ServerError
+from annotate.settings import config_path, read_config, write_config
+
+LABEL_STUDIO_VERSION = "1.23.2"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_USER = "admin@propa.local"
+
+# Read by the server as LABEL_STUDIO_X, HEARTEX_X or bare X: strays would reconfigure it.
+_STRAY = ("PORT", "HOST", "USERNAME", "PASSWORD", "DEBUG", "DJANGO_DB", "DATABASE_URL")
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    url: str | None
+    pid: int | None
+    running: bool  # the recorded process is alive
+    healthy: bool  # /health answers UP
+    username: str | None
+    log: Path
+
+    def describe(self) -> str:
+        if self.healthy:
+            return f"Label Studio is running at {self.url} (pid {self.pid}), login {self.username}"
+        if self.running:
+            return f"Label Studio (pid {self.pid}) is running but {self.url}/health does not answer yet"
+        return "Label Studio is not running (start it with `propa server start`)"
+
+
+def _paths(state: Path) -> tuple[Path, Path, Path]:
+    return state / "label-studio", state / "label-studio.pid", state / "label-studio.log"
+
+
+def _label_studio_executable() -> str | None:
+    local = Path(sys.executable).with_name("label-studio")
+    if local.exists():
+        return str(local)
+    return shutil.which("label-studio")
+
+
+def install_label_studio(echo=print) -> str:
+    """Install the pinned Label Studio into this environment when it is missing."""
+    exe = _label_studio_executable()
+    if exe:
+        return exe
+    echo(f"Label Studio is not installed: installing label-studio=={LABEL_STUDIO_VERSION} (about 1 GB, 1 min)...")
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"label-studio=={LABEL_STUDIO_VERSION}"])
+    exe = _label_studio_executable()
+    if result.returncode != 0 or not exe:
+        raise ServerError(f"could not install label-studio=={LABEL_STUDIO_VERSION} with pip (exit {result.returncode})")
+    return exe
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (our own child, exited but not reaped) is not alive.
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    try:
+        response = httpx.get(f"{url}/health", timeout=timeout)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and '"UP"' in response.text
+
+
+def server_status(state: Path) -> ServerStatus:
+    _, pid_file, log = _paths(state)
+    config = read_config(config_path(state))
+    pid = _read_pid(pid_file)
+    url = config.get("url")
+    running = _alive(pid)
+    return ServerStatus(url, pid, running, bool(url) and running and healthy(url), config.get("username"), log)
+
+
+def _server_env(data_dir: Path, username: str, password: str, token: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LABEL_STUDIO_", "HEARTEX_")) and k not in _STRAY}
+    env.update({
+        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+        "XDG_CONFIG_HOME": str(data_dir / "xdg"),
+        "LABEL_STUDIO_USERNAME": username,
+        "LABEL_STUDIO_PASSWORD": password,
+        # The token and the legacy-token switch only take effect when the organisation and
+        # user are created, on the first start of a fresh data folder.
+        "LABEL_STUDIO_USER_TOKEN": token,
+        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        "SENTRY_DSN": "",
+        "FRONTEND_SENTRY_DSN": "",
+        "LATEST_VERSION_CHECK": "false",
+        "COLLECT_ANALYTICS": "false",
+    })
+    return env
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def start_server(
+    state: Path,
+    port: int = DEFAULT_PORT,
+    host: str = DEFAULT_HOST,
+    timeout: float = 240.0,
+    install: bool = True,
+    echo=print,
+) -> ServerStatus:
+    """Start the embedded server (or report the one already running) and wait for /health."""
+    data_dir, pid_file, log = _paths(state)
+    current = server_status(state)
+    if current.running:
+        if not current.healthy:
+            _wait_healthy(current.url or f"http://{host}:{port}", current.pid, log, timeout)
+        return server_status(state)
+
+    config = read_config(config_path(state))
+    fresh = not (data_dir / "label_studio.sqlite3").exists()
+    if not fresh and not config.get("api_key"):
+        raise PropaError(
+            f"{data_dir} holds a Label Studio database but {config_path(state)} has no API key for it; "
+            f"move {data_dir} away to start afresh"
+        )
+    if not port_is_free(host, port):
+        raise ServerError(f"port {port} on {host} is busy (another server?); choose another with --port")
+    exe = install_label_studio(echo) if install else _label_studio_executable()
+    if not exe:
+        raise ServerError(f"label-studio is not installed: pip install 'label-studio=={LABEL_STUDIO_VERSION}'")
+
+    username = config.get("username") or DEFAULT_USER
+    password = config.get("password") or secrets.token_urlsafe(15)
+    token = config.get("api_key") or secrets.token_hex(20)  # 40 characters, the server's maximum
+    url = f"http://{host}:{port}"
+    state.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Written before the server starts: a fresh database gets exactly these credentials.
+    write_config(config_path(state), {"url": url, "api_key": token, "username": username, "password": password})
+
+    if fresh:
+        echo("First start: Label Studio creates its database (about 30 s)...")
+    with open(log, "ab") as log_handle:
+        process = subprocess.Popen(
+            [exe, "start", "--no-browser", "--internal-host", host, "--port", str(port)],
+            env=_server_env(data_dir, username, password, token),
+            stdin=subprocess.DEVNULL, stdout=log_handle, stderr=subprocess.STDOUT,
+            cwd=state, start_new_session=True,  # its own process group: stop() ends all of it
+        )
+    pid_file.write_text(f"{process.pid}\n")
+    _wait_healthy(url, process.pid, log, timeout)
+    return server_status(state)
+
+
+def _wait_healthy(url: str, pid: int | None, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            raise ServerError(f"Label Studio exited during start-up; last lines of {log}: {_tail(log)}")
+        if healthy(url):
+            return
+        time.sleep(0.5)
+    raise ServerError(f"Label Studio did not answer {url}/health within {timeout:.0f} s; see {log}")
+
+
+def stop_server(state: Path, timeout: float = 20.0) -> bool:
+    """Stop the server started by :func:`start_server`; False when none was running."""
+    _, pid_file, _ = _paths(state)
+    pid = _read_pid(pid_file)
+    if not _alive(pid):
+        pid_file.unlink(missing_ok=True)
+        return False
+    assert pid is not None
+    _signal_group(pid, signal.SIGTERM)  # SIGINT is ignored when started without job control
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _alive(pid):
+        _signal_group(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+    return True
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass

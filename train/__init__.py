@@ -1,0 +1,1 @@
+"""Datasets, models and inference (torch and transformers live only under this package)."""
