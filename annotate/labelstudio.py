@@ -86,7 +86,12 @@ class LabelStudioClient:
             raise PropaError(f"several Label Studio projects are titled '{ref}' (ids {ids}); pass --project ID")
         return matches[0] if matches else None
 
-    def validate_label_config(self, label_config: str, project_id: int = 0) -> None:
+    def delete_project(self, project_id: int) -> None:
+        with _calls(self.conn, f"deleting project {project_id}"):
+            self.sdk.projects.delete(id=project_id)
+
+    def validate_label_config(self, label_config: str, project_id: int) -> None:
+        """The server's strict check, which also refuses removing labels already in use."""
         with _calls(self.conn, "validating the labeling config"):
             self.sdk.projects.validate_label_config(id=project_id, label_config=label_config)
 

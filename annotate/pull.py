@@ -46,8 +46,13 @@ def dataset_features(taxonomy: Taxonomy):
 def write_dataset(rows: list[dict], taxonomy: Taxonomy, path: Path) -> None:
     """Save rows as a DatasetDict, replacing ``path`` only once the new one is complete."""
     from datasets import Dataset, DatasetDict
+    from datasets.utils.logging import disable_progress_bar
 
-    dataset = Dataset.from_list(rows, features=dataset_features(taxonomy))
+    disable_progress_bar()  # our own summary line says what was written
+
+    features = dataset_features(taxonomy)
+    # Column-wise, so that a project with no annotation yet still gives a (empty) dataset.
+    dataset = Dataset.from_dict({name: [row[name] for row in rows] for name in features}, features=features)
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     DatasetDict({SPLIT: dataset}).save_to_disk(str(tmp))

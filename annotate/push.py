@@ -41,8 +41,12 @@ def open_project(
     if project is None:
         if ref.isdigit():
             raise PropaError(f"no project with id {ref} on {client.conn.url}")
-        client.validate_label_config(config)
         created = client.create_project(ref, config, guidelines_html(taxonomy))
+        try:  # the strict check needs a project to check against
+            client.validate_label_config(config, created.id)
+        except PropaError:
+            client.delete_project(created.id)
+            raise
         return created.id, True
     if (project.label_config or "").strip() != config.strip():
         if not update_config:

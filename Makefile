@@ -1,0 +1,54 @@
+# Two commands do everything on a fresh machine (see README.md):
+#   make demo   set up, start a local Label Studio, ingest and push the sample corpus
+#   make test   set up, then run every test (unit and integration, with a real server)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-propa
+DEMO_PROJECT ?= Propa démo
+DEMO_OUT ?= out/demo
+
+.PHONY: install test unit integration demo stop bench lint clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first and pinned: a CPU build that is on these machines; anything else downloads gigabytes.
+	$(BIN)/python -m pip install -q "torch==2.13.0"
+	$(BIN)/python -m pip install -q -e ".[server,train,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest -m "not integration"
+
+integration: install
+	$(BIN)/pytest -m integration
+
+demo: install
+	$(BIN)/propa server start
+	$(BIN)/propa ingest corpus/samples -o $(DEMO_OUT)/sentences.jsonl
+	$(BIN)/propa push $(DEMO_OUT)/sentences.jsonl --project "$(DEMO_PROJECT)"
+	@echo
+	@$(BIN)/propa server status
+	@echo "Next: open the project above, log in, and annotate a few sentences."
+	@echo "      The password is in .propa/config.yaml (field 'password', readable only by you)."
+	@echo "Then: $(BIN)/propa pull --project \"$(DEMO_PROJECT)\" --out $(DEMO_OUT)/annotated"
+	@echo "Stop the server with: make stop"
+
+stop:
+	-$(BIN)/propa server stop
+
+bench: install
+	$(BIN)/python bench/push_pull.py
+
+lint: install
+	$(BIN)/ruff check annotate train tests bench
+
+clean:
+	rm -rf $(VENV) out *.egg-info
