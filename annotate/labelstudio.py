@@ -30,13 +30,18 @@ def _calls(conn: Connection, what: str) -> Iterator[None]:
 
     try:
         yield
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as err:
+    except httpx.ConnectError as err:
         raise ServerError(
             f"cannot reach Label Studio at {conn.url} ({what}: {type(err).__name__}); "
             "is it running? Try `propa server status`"
         ) from None
     except httpx.TimeoutException:
         raise ServerError(f"Label Studio at {conn.url} timed out ({what})") from None
+    except httpx.TransportError as err:  # the connection broke: the server died or restarted
+        raise ServerError(
+            f"lost the connection to Label Studio at {conn.url} ({what}: {type(err).__name__}); "
+            "what was sent before is kept: rerun the command once the server is back"
+        ) from None
     except ApiError as err:
         if err.status_code in (401, 403):
             raise ServerError(
