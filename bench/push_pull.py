@@ -1,0 +1,142 @@
+"""Push and pull throughput against a real local Label Studio server.
+
+    python bench/push_pull.py [--n 10000] [--baseline 200]
+
+Starts a fresh server in a temporary folder, then measures in the same run:
+
+- baseline: creating tasks one API call at a time (how a naive script does it);
+- push: ``push_sentences`` of N sentences, each with a prediction, into a new project;
+- re-push: the same corpus again (every id already there: nothing may be imported);
+- pull: ``pull`` of N annotated tasks (annotations created by a bulk import beforehand,
+  not timed) to JSONL and a DatasetDict.
+
+Targets on a 2-core machine: push of 10,000 under 30 s, pull under 20 s, nothing lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from annotate.corpus import Sentence, read_corpus  # noqa: E402
+from annotate.labelstudio import LabelStudioClient, batched  # noqa: E402
+from annotate.pull import pull  # noqa: E402
+from annotate.push import open_project, push_sentences  # noqa: E402
+from annotate.server import start_server, stop_server  # noqa: E402
+from annotate.settings import Connection, config_path, read_config  # noqa: E402
+from annotate.taxonomy import load_taxonomy  # noqa: E402
+from annotate.tasks import sentence_to_task  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def synthetic_sentences(n: int, sample_corpus: Path) -> list[Sentence]:
+    """N distinct sentences of realistic length, made from the sample corpus."""
+    pool = list(read_corpus(sample_corpus))
+    sentences = []
+    for i in range(n):
+        base = pool[i % len(pool)]
+        article = f"bench-{i // 40:05d}"
+        start = (i % 40) * 400
+        sentences.append(Sentence(id=f"{article}:{start}-{start + len(base.text)}", article_id=article,
+                                  paragraph_index=1 + (i % 40) // 4, start=start, end=start + len(base.text),
+                                  text=base.text, paragraph=base.paragraph, title=base.title, outlet="Banc d'essai"))
+    return sentences
+
+
+def prediction(sentence: Sentence) -> list[dict]:
+    label = ("vague_sourcing", "speculative_link", "Loaded_Language")[len(sentence.text) % 3]
+    return [{"model_version": "bench-v1", "score": 0.5,
+             "result": [{"from_name": "technique_sourcing" if label != "Loaded_Language"
+                         else "technique_manipulative_wording",
+                         "to_name": "sentence", "type": "choices", "value": {"choices": [label]}}]}]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=10_000, help="sentences pushed and annotated tasks pulled")
+    parser.add_argument("--baseline", type=int, default=200, help="tasks created one call at a time")
+    args = parser.parse_args()
+    taxonomy = load_taxonomy()
+
+    with tempfile.TemporaryDirectory(prefix="propa-bench-") as tmp:
+        tmp_path = Path(tmp)
+        from annotate.corpus import ingest
+
+        ingest([ROOT / "corpus" / "samples"], tmp_path / "samples.jsonl", progress=False)
+        sentences = synthetic_sentences(args.n, tmp_path / "samples.jsonl")
+        state = tmp_path / "state"
+        t0 = time.perf_counter()
+        start_server(state, port=free_port(), install=False, echo=lambda m: None)
+        print(f"server started in {time.perf_counter() - t0:.1f} s")
+        config = read_config(config_path(state))
+        conn = Connection(config["url"], config["api_key"])
+        try:
+            client = LabelStudioClient(conn)
+
+            # baseline: one call per task
+            base_id, _ = open_project(client, "bench baseline", taxonomy)
+            t0 = time.perf_counter()
+            for sentence in sentences[: args.baseline]:
+                client.sdk.tasks.create(project=base_id, data=sentence_to_task(sentence)["data"])
+            baseline = args.baseline / (time.perf_counter() - t0)
+            print(f"baseline  {args.baseline:>6} tasks one call each: {baseline:8.1f} tasks/s")
+
+            # push with predictions
+            push_id, _ = open_project(client, "bench push", taxonomy)
+            t0 = time.perf_counter()
+            counts = push_sentences(client, push_id, sentences, predictions=prediction, progress=False)
+            push_s = time.perf_counter() - t0
+            stored = client.task_ids_by_sentence(push_id)
+            project = client.get_project(push_id)
+            lost = {s.id for s in sentences} - set(stored)
+            assert counts["imported"] == args.n and not lost and len(stored) == args.n, (counts, len(lost))
+            assert project.total_predictions_number == args.n, project.total_predictions_number
+            print(f"push      {args.n:>6} tasks + predictions: {push_s:6.1f} s, {args.n / push_s:8.1f} tasks/s, "
+                  f"x{args.n / push_s / baseline:.1f} the baseline  (target < 30 s)")
+
+            t0 = time.perf_counter()
+            again = push_sentences(client, push_id, sentences, predictions=prediction, progress=False)
+            repush_s = time.perf_counter() - t0
+            assert again["imported"] == 0 and again["already_there"] == args.n, again
+            print(f"re-push   {args.n:>6} tasks, all already there: {repush_s:6.1f} s, nothing imported")
+
+            # pull: N tasks annotated beforehand (bulk import, not timed)
+            pull_id, _ = open_project(client, "bench pull", taxonomy)
+            user_id = client.user.id
+            for batch in batched(sentences, 1000):
+                tasks = []
+                for s in batch:
+                    task = sentence_to_task(s)
+                    task["annotations"] = [{"completed_by": user_id, "lead_time": 3.0, "result":
+                                            prediction(s)[0]["result"]}]
+                    tasks.append(task)
+                client.import_tasks(pull_id, tasks)
+            t0 = time.perf_counter()
+            summary = pull(conn, taxonomy, str(pull_id), tmp_path / "pulled")
+            pull_s = time.perf_counter() - t0
+            from annotate.pull import ROWS_FILE
+
+            pulled_ids = [line.split('"', 4)[3] for line in (tmp_path / "pulled" / ROWS_FILE).open(encoding="utf-8")]
+            assert summary.counts.rows == args.n and sorted(pulled_ids) == sorted(s.id for s in sentences)
+            print(f"pull      {args.n:>6} annotated tasks: {pull_s:6.1f} s, {args.n / pull_s:8.1f} tasks/s, "
+                  f"x{args.n / pull_s / baseline:.1f} the baseline  (target < 20 s)")
+            print("nothing lost: ids pushed == ids stored, ids annotated == ids pulled")
+        finally:
+            stop_server(state)
+
+
+if __name__ == "__main__":
+    main()
