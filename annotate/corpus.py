@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from annotate.articles import Article, read_articles
 from annotate.errors import InputError
@@ -135,12 +135,3 @@ def read_corpus(path: Path) -> Iterator[Sentence]:
             except json.JSONDecodeError as err:
                 raise InputError(f"{origin}: malformed JSON ({err.msg} at column {err.colno})") from None
             yield sentence_from_dict(record, origin)
-
-
-def write_corpus(sentences: Iterable[Sentence], out: Path) -> int:
-    count = 0
-    with atomic_write(out) as handle:
-        for sentence in sentences:
-            handle.write(json.dumps(sentence.to_dict(), ensure_ascii=False) + "\n")
-            count += 1
-    return count

@@ -83,6 +83,7 @@ def push_sentences(
     batch_size: int = IMPORT_BATCH,
     predictions: Callable[[Sentence], list[dict] | None] | None = None,
     progress: bool | None = None,
+    total: int | None = None,
 ) -> dict[str, int]:
     """Import the sentences missing from the project; returns the counts."""
     from tqdm import tqdm
@@ -91,10 +92,11 @@ def push_sentences(
     existing = client.task_ids_by_sentence(project_id) if project.task_number else {}
     counts = {"sentences": 0, "already_there": 0, "imported": 0}
     disable = None if progress is None else not progress
-    with tqdm(unit=" tasks", desc="push", disable=disable) as bar:
+    with tqdm(unit=" sentences", desc="push", total=total, disable=disable) as bar:
         for batch in batched(new_tasks(sentences, existing, counts, predictions), batch_size):
             counts["imported"] += client.import_tasks(project_id, batch)
-            bar.update(len(batch))
+            bar.update(counts["sentences"] - bar.n)
+        bar.update(counts["sentences"] - bar.n)
     return counts
 
 
@@ -109,10 +111,11 @@ def push(
 ) -> PushSummary:
     """Push a sentence corpus written by `propa ingest` to a Label Studio project."""
     # Read it whole once first: a bad line fails the push before anything is sent.
-    if not any(True for _ in read_corpus(corpus)):
+    total = sum(1 for _ in read_corpus(corpus))
+    if not total:
         raise InputError(f"{corpus}: no sentences (an empty corpus)")
     client = LabelStudioClient(conn)
     project_id, created = open_project(client, project, taxonomy, update_config)
-    counts = push_sentences(client, project_id, read_corpus(corpus), batch_size, progress=progress)
+    counts = push_sentences(client, project_id, read_corpus(corpus), batch_size, progress=progress, total=total)
     return PushSummary(project_id, client.project_url(project_id), created, counts["sentences"],
                        counts["already_there"], counts["imported"])

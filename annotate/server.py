@@ -85,20 +85,14 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def _alive(pid: int | None) -> bool:
+    """The recorded server process still runs: not exited, not a zombie, not a reused PID."""
     if not pid:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (our own child, exited but not reaped) is not alive.
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ")[-1].split()[0] != "Z"
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return b"label-studio" in handle.read()  # empty for a zombie
     except OSError:
-        return True
+        return False
 
 
 def _read_pid(pid_file: Path) -> int | None:
