@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import httpx
 
@@ -160,7 +161,7 @@ def start_server(
     current = server_status(state)
     if current.running:
         if not current.healthy:
-            _wait_healthy(current.url or f"http://{host}:{port}", current.pid, log, timeout)
+            _wait_healthy(current.url or f"http://{host}:{port}", lambda: _alive(current.pid), log, timeout)
         return server_status(state)
 
     config = read_config(config_path(state))
@@ -195,14 +196,14 @@ def start_server(
             cwd=state, start_new_session=True,  # its own process group: stop() ends all of it
         )
     pid_file.write_text(f"{process.pid}\n")
-    _wait_healthy(url, process.pid, log, timeout)
+    _wait_healthy(url, lambda: process.poll() is None, log, timeout)
     return server_status(state)
 
 
-def _wait_healthy(url: str, pid: int | None, log: Path, timeout: float) -> None:
+def _wait_healthy(url: str, alive: Callable[[], bool], log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not alive():
             raise ServerError(f"Label Studio exited during start-up; last lines of {log}: {_tail(log)}")
         if healthy(url):
             return
