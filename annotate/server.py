@@ -187,7 +187,7 @@ def start_server(
     write_config(config_path(state), {"url": url, "api_key": token, "username": username, "password": password})
 
     if fresh:
-        echo("First start: Label Studio creates its database (about 30 s)...")
+        echo("First start: Label Studio creates its database (about a minute)...")
     with open(log, "ab") as log_handle:
         process = subprocess.Popen(
             [exe, "start", "--no-browser", "--internal-host", host, "--port", str(port)],

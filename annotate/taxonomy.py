@@ -226,7 +226,9 @@ def label_config(taxonomy: Taxonomy) -> str:
         f'    <Label value="{_attr(src.label.name)}" alias="{src.label.id}" background="#fdae6b"'
         f' hint="{_attr(src.description)}"/>',
         "  </Labels>",
-        f'  <View visibleWhen="region-selected" whenLabelValue="{_attr(src.label.name)}">',
+        # whenLabelValue is matched against the stored value, i.e. the alias (seen in the browser:
+        # with the display name the per-region choices never show).
+        f'  <View visibleWhen="region-selected" whenLabelValue="{src.label.id}">',
         '    <Header value="Type de source" size="6"/>',
         f'    <Choices name="{SOURCE_KIND}" toName="{SENTENCE}" perRegion="true" choice="single"'
         ' showInline="true">',

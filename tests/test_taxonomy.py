@@ -52,6 +52,10 @@ def test_label_config_is_generated_from_the_taxonomy(taxonomy):
     assert {c.get("alias") for c in controls[SOURCE_RELIABILITY].iter("Choice")} == taxonomy.reliability_ids
     for name in (SOURCE_KIND, SOURCE_RELIABILITY):
         assert controls[name].get("perRegion") == "true"
+    # the per-region choices show when a Source region is selected: matched on the stored alias
+    region_view = next(v for v in root.iter("View") if v.get("visibleWhen") == "region-selected")
+    assert region_view.get("whenLabelValue") == "source"
+    assert {c.get("name") for c in region_view.iter("Choices")} == {SOURCE_KIND, SOURCE_RELIABILITY}
     for category in taxonomy.categories:
         assert controls[category.control].get("choice") == "multiple"
     # French names shown, with the definition as a hint
