@@ -60,7 +60,9 @@ def write_dataset(rows: list[dict], taxonomy: Taxonomy, path: Path) -> None:
     tmp.rename(path)
 
 
-def rows_from_export(tasks: list[dict], taxonomy: Taxonomy, annotators: dict[int, str]) -> tuple[list[dict], PullCounts]:
+def rows_from_export(
+    tasks: list[dict], taxonomy: Taxonomy, annotators: dict[int, str]
+) -> tuple[list[dict], PullCounts]:
     counts = PullCounts()
     rows = [row for task in tasks if (row := task_to_row(task, taxonomy, annotators, counts)) is not None]
     rows.sort(key=lambda r: (r["article_id"], r["start"], r["id"]))

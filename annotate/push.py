@@ -38,9 +38,7 @@ def open_project(
     """The project's id, creating it from the taxonomy when no project has that title."""
     config = label_config(taxonomy)
     project = client.find_project(ref)
-    if project is None:
-        if ref.isdigit():
-            raise PropaError(f"no project with id {ref} on {client.conn.url}")
+    if project is None:  # an unknown id has already raised: this is a new title
         created = client.create_project(ref, config, guidelines_html(taxonomy))
         try:  # the strict check needs a project to check against
             client.validate_label_config(config, created.id)

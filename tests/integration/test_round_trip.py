@@ -50,7 +50,7 @@ def test_label_config_passes_the_servers_strict_validation(admin):
     admin.validate_label_config(label_config(TAX), project_id)  # raises on a config the server refuses
     project = admin.get_project(project_id)
     assert project.label_config.strip() == label_config(TAX).strip()
-    assert f'alias="speculative_link"' in project.label_config
+    assert 'alias="speculative_link"' in project.label_config
     assert TAX.techniques[0].definition.split()[0] in project.expert_instruction
     # reopening finds the same project instead of creating another
     assert open_project(admin, "Validation", TAX) == (project_id, False)
