@@ -49,6 +49,9 @@ def cli() -> None:
       propa push sentences.jsonl                       sentences -> tasks
       (annotate in Label Studio)
       propa pull --out data/annotated                  annotations -> dataset
+      propa data split data/annotated/dataset -o data/split
+      propa train -c configs/train/tfidf.yaml          dataset -> model
+      propa evaluate models/tfidf data/split           metrics per label
 
     State (the local server, its log and the connection config) lives in ./.propa,
     or in $PROPA_HOME.
@@ -213,6 +216,15 @@ def taxonomy_labels_cli(taxonomy_path: str | None) -> None:
     taxonomy = _taxonomy(taxonomy_path)
     for technique in taxonomy.techniques:
         click.echo(f"{technique.id}\t{technique.category}\t{technique.name}")
+
+
+def _register_training_commands() -> None:
+    from train.cli import register
+
+    register(cli, PropaGroup)
+
+
+_register_training_commands()
 
 
 def main() -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from annotate.dataset import write_dataset
 from annotate.errors import PropaError
 from annotate.export import PullCounts, task_to_row
 from annotate.files import atomic_write
@@ -24,40 +24,6 @@ class PullSummary:
     project_id: int
     out: Path
     counts: PullCounts
-
-
-def dataset_features(taxonomy: Taxonomy):
-    from datasets import ClassLabel, Features, List, Value
-
-    techniques = ClassLabel(names=taxonomy.label_names)
-    span = {"start": Value("int32"), "end": Value("int32"), "text": Value("string"), "label": Value("string"),
-            "kind": Value("string"), "reliability": Value("string")}
-    annotation = {"annotation_id": Value("int64"), "annotator": Value("string"), "labels": List(Value("string")),
-                  "spans": List(span), "lead_time": Value("float32")}
-    return Features({
-        "id": Value("string"), "task_id": Value("int64"), "article_id": Value("string"),
-        "paragraph_index": Value("int32"), "start": Value("int32"), "end": Value("int32"),
-        "text": Value("string"), "paragraph": Value("string"), "title": Value("string"),
-        "outlet": Value("string"), "date": Value("string"),
-        "labels": List(techniques), "ties": List(techniques), "annotations": List(annotation),
-    })
-
-
-def write_dataset(rows: list[dict], taxonomy: Taxonomy, path: Path) -> None:
-    """Save rows as a DatasetDict, replacing ``path`` only once the new one is complete."""
-    from datasets import Dataset, DatasetDict
-    from datasets.utils.logging import disable_progress_bar
-
-    disable_progress_bar()  # our own summary line says what was written
-
-    features = dataset_features(taxonomy)
-    # Column-wise, so that a project with no annotation yet still gives a (empty) dataset.
-    dataset = Dataset.from_dict({name: [row[name] for row in rows] for name in features}, features=features)
-    tmp = path.with_name(path.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    DatasetDict({SPLIT: dataset}).save_to_disk(str(tmp))
-    shutil.rmtree(path, ignore_errors=True)
-    tmp.rename(path)
 
 
 def rows_from_export(
@@ -85,7 +51,7 @@ def pull(conn: Connection, taxonomy: Taxonomy, project: str, out: Path) -> PullS
     counts.cancelled = max(counts.cancelled, int(client.get_project(found.id).skipped_annotations_number or 0))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    write_dataset(rows, taxonomy, out / DATASET_DIR)
+    write_dataset({SPLIT: rows}, taxonomy, out / DATASET_DIR)
     with atomic_write(out / ROWS_FILE) as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -1,0 +1,115 @@
+"""The one dataset schema of the project: every source of training data is written in it.
+
+`propa pull` (Label Studio annotations) and `propa import-semeval` (a SemEval-2023 Task 3
+folder) both write a `datasets.DatasetDict` with these columns; `propa data split` adds
+train/dev/test splits; training and evaluation read it. A row is one unit of text (a
+sentence, or a paragraph for SemEval's paragraph level):
+
+- ``id``: "<article id>:<start>-<end>", offsets into the article ("title, blank line, text");
+- ``task_id``: the Label Studio task, or -1 when the row did not come from Label Studio;
+- ``labels``: the resolved technique ids (``List(ClassLabel)`` named from the taxonomy);
+- ``ties``: labels chosen by exactly half of the annotators (for adjudication);
+- ``annotations``: each annotator's labels and spans (technique cues, and sources with
+  kind and reliability; offsets into ``text``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from annotate.errors import InputError
+from annotate.taxonomy import Taxonomy
+
+NO_TASK = -1
+
+
+def dataset_features(taxonomy: Taxonomy):
+    from datasets import ClassLabel, Features, List, Value
+
+    techniques = ClassLabel(names=taxonomy.label_names)
+    span = {"start": Value("int32"), "end": Value("int32"), "text": Value("string"), "label": Value("string"),
+            "kind": Value("string"), "reliability": Value("string")}
+    annotation = {"annotation_id": Value("int64"), "annotator": Value("string"), "labels": List(Value("string")),
+                  "spans": List(span), "lead_time": Value("float32")}
+    return Features({
+        "id": Value("string"), "task_id": Value("int64"), "article_id": Value("string"),
+        "paragraph_index": Value("int32"), "start": Value("int32"), "end": Value("int32"),
+        "text": Value("string"), "paragraph": Value("string"), "title": Value("string"),
+        "outlet": Value("string"), "date": Value("string"),
+        "labels": List(techniques), "ties": List(techniques), "annotations": List(annotation),
+    })
+
+
+def rows_to_dataset(rows: list[dict], taxonomy: Taxonomy):
+    from datasets import Dataset
+
+    features = dataset_features(taxonomy)
+    # Column-wise, so that an empty list of rows still gives an (empty) dataset.
+    return Dataset.from_dict({name: [row[name] for row in rows] for name in features}, features=features)
+
+
+def save_dataset_dict(dataset_dict, path: Path) -> None:
+    """Save a DatasetDict, replacing ``path`` only once the new one is complete."""
+    from datasets.utils.logging import disable_progress_bar
+
+    disable_progress_bar()  # the commands print their own summary line
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    # One shard per split: datasets writes no shard at all for an empty split when left to
+    # choose, and then cannot load it back.
+    dataset_dict.save_to_disk(str(tmp), num_shards={name: 1 for name in dataset_dict})
+    shutil.rmtree(path, ignore_errors=True)
+    tmp.rename(path)
+
+
+def write_dataset(splits: dict[str, list[dict]], taxonomy: Taxonomy, path: Path) -> None:
+    """Rows per split -> a DatasetDict saved at ``path`` (atomically)."""
+    from datasets import DatasetDict
+
+    save_dataset_dict(DatasetDict({name: rows_to_dataset(rows, taxonomy) for name, rows in splits.items()}), path)
+
+
+def label_names(dataset) -> list[str]:
+    return list(dataset.features["labels"].feature.names)
+
+
+def load_dataset_dict(path: Path, taxonomy: Taxonomy | None = None):
+    """Load a DatasetDict written by this project; check its labels against the taxonomy.
+
+    A label the taxonomy does not know is an error naming the dataset and the label:
+    training on it would give a model whose outputs nobody can annotate.
+    """
+    from datasets import DatasetDict, load_from_disk
+    from datasets.utils.logging import disable_progress_bar
+
+    disable_progress_bar()
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such dataset (write one with `propa pull` or `propa import-semeval`)")
+    if not (path / "dataset_dict.json").is_file():
+        raise InputError(f"{path}: not a dataset folder written by `propa pull`, `propa import-semeval` "
+                         "or `propa data split` (no dataset_dict.json)")
+    try:
+        loaded = load_from_disk(str(path))
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: cannot read the dataset ({err})") from None
+    if not isinstance(loaded, DatasetDict):
+        raise InputError(f"{path}: expected a DatasetDict")
+    for split, dataset in loaded.items():
+        if "labels" not in dataset.features or "text" not in dataset.features:
+            raise InputError(f"{path}: split '{split}' has no 'text'/'labels' columns")
+        if taxonomy is not None:
+            unknown = [name for name in label_names(dataset) if name not in taxonomy.technique_by_id]
+            if unknown:
+                raise InputError(f"{path}: split '{split}' has labels not in {taxonomy.path}: "
+                                 f"{', '.join(unknown)}")
+    return loaded
+
+
+def label_strings(dataset) -> list[list[str]]:
+    """The ``labels`` column as technique ids (the ClassLabel names), row by row."""
+    names = label_names(dataset)
+    return [[names[i] for i in row] for row in dataset["labels"]]

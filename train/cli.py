@@ -1,0 +1,253 @@
+"""The training commands of `propa`: thin wrappers over train.* functions; only this module
+(and annotate.cli) prints. Nothing heavy is imported until a command runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+TAXONOMY_HELP = "Taxonomy file (default: configs/taxonomy.yaml of this project, or $PROPA_TAXONOMY)."
+taxonomy_option = click.option("--taxonomy", "taxonomy_path", envvar="PROPA_TAXONOMY",
+                               type=click.Path(dir_okay=False), help=TAXONOMY_HELP)
+batch_option = click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
+                            help="Texts scored at once.")
+threads_option = click.option("--threads", default=0, show_default=True, type=click.IntRange(0, 512),
+                              help="CPU threads for a CamemBERT model (0: all cores).")
+
+
+def _taxonomy(path: str | None):
+    from annotate.taxonomy import load_taxonomy
+
+    return load_taxonomy(path)
+
+
+def register(cli: click.Group, group_cls: type[click.Group]) -> None:
+    """Add the data/training/evaluation commands to the `propa` group."""
+
+    @cli.command("import-semeval")
+    @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--level", type=click.Choice(["paragraph", "sentence"]), default="paragraph", show_default=True,
+                  help="One row per paragraph (SemEval's unit, labels from labels.txt) or per sentence "
+                       "(labels from the spans that overlap it; needs spans/).")
+    @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+                  help="Dataset folder to write (split 'all'; split it with `propa data split`).")
+    @taxonomy_option
+    def import_semeval_cli(path: Path, level: str, out: Path, taxonomy_path: str | None) -> None:
+        """Read a SemEval-2023 Task 3 folder (articles/, labels.txt, optional spans/) into a dataset.
+
+        The rows have the schema `propa pull` writes: technique labels from the taxonomy,
+        the gold spans as one annotation by "semeval2023-task3". CRLF articles are read
+        with their span offsets shifted to LF text.
+        """
+        from annotate.dataset import write_dataset
+        from train.semeval import import_semeval
+
+        taxonomy = _taxonomy(taxonomy_path)
+        rows = import_semeval(path, taxonomy, level)
+        write_dataset({"all": rows}, taxonomy, out)
+        labelled = sum(1 for row in rows if row["labels"])
+        articles = len({row["article_id"] for row in rows})
+        click.echo(f"{articles} articles, {len(rows)} {level}s ({labelled} with a technique) -> {out}")
+
+    @cli.group("data", cls=group_cls)
+    def data_cli() -> None:
+        """Split datasets and count their labels."""
+
+    @data_cli.command("split")
+    @click.argument("data", type=click.Path(path_type=Path))
+    @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+                  help="Dataset folder to write, with splits train, dev (and test).")
+    @click.option("--dev", default=0.1, show_default=True, type=float, help="Share of rows for dev.")
+    @click.option("--test", default=0.1, show_default=True, type=float, help="Share of rows for test (0: none).")
+    @click.option("--seed", default=13, show_default=True, type=int)
+    @taxonomy_option
+    def data_split_cli(data: Path, out: Path, dev: float, test: float, seed: int, taxonomy_path: str | None) -> None:
+        """Split a dataset into train/dev/test by article, label proportions kept even.
+
+        All rows of an article go to the same split (iterative stratification over
+        articles). The input's splits are pooled first; the same input and seed always
+        give the same split.
+        """
+        from datasets import concatenate_datasets
+
+        from annotate.dataset import load_dataset_dict, save_dataset_dict
+        from train.split import fractions_for, label_table, split_dataset
+
+        loaded = load_dataset_dict(data, _taxonomy(taxonomy_path))
+        pooled = concatenate_datasets(list(loaded.values()))
+        splits = split_dataset(pooled, fractions_for(dev, test), seed)
+        save_dataset_dict(splits, out)
+        _, columns = label_table(splits)
+        sizes = ", ".join(f"{name} {col['rows']} rows/{col['articles']} articles" for name, col in columns.items())
+        click.echo(f"{sizes} -> {out}")
+
+    @data_cli.command("stats")
+    @click.argument("data", type=click.Path(path_type=Path))
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+    @click.option("--all-labels", is_flag=True, help="List labels that occur in no split too.")
+    def data_stats_cli(data: Path, as_json: bool, all_labels: bool) -> None:
+        """Rows, articles and rows per label, for each split of a dataset."""
+        from annotate.dataset import load_dataset_dict
+        from train.split import label_table
+
+        names, columns = label_table(load_dataset_dict(data))
+        if as_json:
+            click.echo(json.dumps(columns, indent=2, ensure_ascii=False))
+            return
+        splits = list(columns)
+        width = max(len(n) for n in names)
+        click.echo(f"{'':{width}} " + " ".join(f"{s:>8}" for s in splits))
+        for name in names:
+            values = [columns[s][name] for s in splits]
+            if all_labels or any(values) or name in ("rows", "articles", "rows with a label"):
+                click.echo(f"{name:{width}} " + " ".join(f"{v:>8}" for v in values))
+
+    @cli.command("train")
+    @click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="Training config (configs/train/*.yaml).")
+    @click.option("--data", help="Override `data`: a dataset folder with train and dev splits.")
+    @click.option("-o", "--out", help="Override `output`: the model folder to write.")
+    @click.option("--seed", type=int, help="Override `seed`.")
+    @click.option("-s", "--set", "overrides", multiple=True, metavar="SECTION.FIELD=VALUE",
+                  help="Override any field, e.g. --set camembert.epochs=3 (repeatable).")
+    @click.option("--from-pretrained", metavar="DIR",
+                  help="Start a camembert config from this checkpoint (`propa pretrain` output, a local "
+                       "CamemBERT folder or a hub name) instead of its `model`; the scratch shape is dropped.")
+    @click.option("--resume", is_flag=True, help="Go on from the last checkpoint of an interrupted run.")
+    @click.option("--overwrite", is_flag=True, help="Replace an existing model folder (and stale checkpoints).")
+    @taxonomy_option
+    def train_cli(config_path: Path, data: str | None, out: str | None, seed: int | None,
+                  overrides: tuple[str, ...], from_pretrained: str | None, resume: bool, overwrite: bool,
+                  taxonomy_path: str | None) -> None:
+        """Train a classifier (tfidf or camembert) and tune its per-label thresholds on dev.
+
+        \b
+        configs/train/tfidf.yaml              TF-IDF + logistic regression (seconds)
+        configs/train/camembert-scratch.yaml  a small CamemBERT trained offline from nothing
+        configs/train/camembert-base.yaml     almanach/camembert-base (needs the weights)
+
+        The model folder gets the weights (safetensors, no pickle), the tokenizer, label2id,
+        thresholds, the full config, dev metrics per label, the training data hash and a
+        model_version. CamemBERT checkpoints go to OUTPUT.checkpoints until the run ends.
+        """
+        from train.config import load_train_config
+        from train.training import train_model
+
+        extra = list(overrides)
+        for key, value in (("data", data), ("output", out), ("seed", seed)):
+            if value is not None:
+                extra.append(f"{key}={json.dumps(value)}")
+        config = load_train_config(config_path, tuple(extra), from_pretrained=from_pretrained)
+        summary = train_model(config, _taxonomy(taxonomy_path), resume=resume, overwrite=overwrite)
+        dev = summary.dev
+        click.echo(f"trained {config.family} on {summary.rows['train']} rows in {summary.seconds:.1f} s"
+                   + (f" ({summary.epochs:g} epochs)" if summary.epochs else ""))
+        click.echo(f"dev ({summary.rows['dev']} rows, saved thresholds): micro-F1 {dev['micro_f1']:.4f}, "
+                   f"macro-F1 {dev['macro_f1']:.4f}")
+        click.echo(f"-> {summary.output} (model_version {summary.model_version})")
+
+    @cli.command("pretrain")
+    @click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="Pre-training config (configs/train/pretrain-scratch.yaml).")
+    @click.option("--texts", help="Override `texts`: a dataset folder, a sentence corpus or articles.")
+    @click.option("--split", help="Override `split` (with a dataset folder).")
+    @click.option("-o", "--out", help="Override `output`: the checkpoint folder to write.")
+    @click.option("-s", "--set", "overrides", multiple=True, metavar="FIELD=VALUE",
+                  help="Override any field, e.g. --set epochs=5 (repeatable).")
+    @click.option("--resume", is_flag=True, help="Go on from the last checkpoint of an interrupted run.")
+    @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+    def pretrain_cli(config_path: Path, texts: str | None, split: str | None, out: str | None,
+                     overrides: tuple[str, ...], resume: bool, overwrite: bool) -> None:
+        """Masked-language-model pre-training of a CamemBERT on unlabelled texts.
+
+        Adapts a model to a domain before fine-tuning: from scratch (tokenizer and model
+        built here, offline) or from given weights. Then:
+        propa train -c configs/train/camembert-scratch.yaml --from-pretrained OUTPUT
+        """
+        from train.config import load_pretrain_config
+        from train.pretrain import pretrain
+
+        extra = list(overrides)
+        for key, value in (("texts", texts), ("split", split), ("output", out)):
+            if value is not None:
+                extra.append(f"{key}={json.dumps(value)}")
+        config = load_pretrain_config(config_path, tuple(extra))
+        summary = pretrain(config, resume=resume, overwrite=overwrite)
+        click.echo(f"pre-trained on {summary.texts} texts ({summary.tokens} tokens) in {summary.seconds:.1f} s, "
+                   f"final MLM loss {summary.final_loss:.4f} -> {summary.output}")
+
+    @cli.command("evaluate")
+    @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
+    @click.argument("data", required=False, type=click.Path(path_type=Path))
+    @click.option("--split", default="test", show_default=True, help="Split of DATA to score.")
+    @click.option("--semeval", "semeval_dir", type=click.Path(file_okay=False, path_type=Path),
+                  help="Score paragraph predictions on a SemEval-2023 Task 3 folder, like the official scorer.")
+    @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Also write the full report as JSON here.")
+    @batch_option
+    @threads_option
+    @taxonomy_option
+    def evaluate_cli(model_dir: Path, data: Path | None, split: str, semeval_dir: Path | None,
+                     json_out: Path | None, batch_size: int, threads: int, taxonomy_path: str | None) -> None:
+        """Per-label precision, recall, F1 and support; micro and macro F1.
+
+        Scores MODEL at its saved thresholds on a split of DATA (a dataset folder), or with
+        --semeval on a SemEval folder (micro-F1 over its 23 techniques, as published).
+        """
+        from annotate.errors import InputError
+        from annotate.files import atomic_write
+        from train.evaluate import evaluate_dataset, evaluate_semeval, format_report
+        from train.model import load_model
+
+        if (data is None) == (semeval_dir is None):
+            raise InputError("give DATA (a dataset folder) or --semeval DIR, one of the two")
+        taxonomy = _taxonomy(taxonomy_path)
+        model = load_model(model_dir, threads=threads)
+        if semeval_dir is not None:
+            result = evaluate_semeval(model, semeval_dir, taxonomy, batch_size)
+        else:
+            result = evaluate_dataset(model, data, split, taxonomy, batch_size)
+        click.echo(format_report(result))
+        click.echo(f"model_version {result['model_version']}")
+        if json_out is not None:
+            with atomic_write(json_out) as handle:
+                handle.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+            click.echo(f"-> {json_out}")
+
+    @cli.command("predict")
+    @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
+    @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+    @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                  help="File to write.")
+    @click.option("--format", "fmt", type=click.Choice(["jsonl", "semeval"]), default="jsonl", show_default=True,
+                  help="jsonl: one line per text with labels, scores and model_version; semeval: the official "
+                       "subtask-3 file (INPUT must be a SemEval folder).")
+    @click.option("--split", help="With a dataset folder as INPUT: the split (default: test).")
+    @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
+    @batch_option
+    @threads_option
+    def predict_cli(model_dir: Path, input_path: Path, out: Path, fmt: str, split: str | None,
+                    encoding: str | None, batch_size: int, threads: int) -> None:
+        """Label texts with a trained model (at its saved thresholds).
+
+        INPUT is a dataset folder, a sentence corpus (`propa ingest`), articles (split
+        into sentences here), or with --format semeval a SemEval folder. The output file
+        appears only once complete.
+        """
+        from tqdm.auto import tqdm
+
+        from train.evaluate import predict_file, predict_semeval, read_records
+        from train.model import load_model
+        from train.semeval import write_predictions
+
+        model = load_model(model_dir, threads=threads)
+        if fmt == "semeval":
+            predicted = predict_semeval(model, input_path, batch_size)
+            count = write_predictions(((a, line, labels) for (a, line), labels in predicted.items()), out)
+        else:
+            with tqdm(unit="text", desc="predicting") as bar:
+                count = predict_file(model, read_records(input_path, split, encoding), out, batch_size,
+                                     progress=bar.update)
+        click.echo(f"{count} predictions ({model.model_version}) -> {out}")

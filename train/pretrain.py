@@ -1,0 +1,121 @@
+"""Continued masked-language-model pre-training of a CamemBERT on unlabelled texts.
+
+A team with many unannotated articles adapts the model to its domain before fine-tuning:
+from scratch (a SentencePiece tokenizer trained on the texts, then a small CamemBERT) or
+from given weights. The output folder (model + tokenizer, safetensors) is what
+``propa train --from-pretrained DIR`` (``camembert.model: DIR``) starts from.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from annotate.errors import InputError, PropaError
+from train.config import SCRATCH, PretrainConfig
+from train.model import check_output, staging_dir
+
+CONFIG_FILE = "pretrain_config.yaml"
+
+
+@dataclass(frozen=True)
+class PretrainSummary:
+    output: Path
+    texts: int
+    tokens: int
+    seconds: float
+    final_loss: float | None
+
+
+def read_texts(config: PretrainConfig) -> list[str]:
+    from train.evaluate import read_records
+
+    path = Path(config.texts)
+    if (path / "dataset_dict.json").is_file() and config.split is None:
+        from annotate.dataset import load_dataset_dict
+
+        texts = [text for dataset in load_dataset_dict(path).values() for text in dataset["text"]]
+    else:
+        texts = [record.text for record in read_records(path, config.split)]
+    texts = [text for text in texts if text.strip()]
+    if not texts:
+        raise InputError(f"{path}: no text to pre-train on")
+    return texts
+
+
+def pretrain(config: PretrainConfig, resume: bool = False, overwrite: bool = False) -> PretrainSummary:
+    from transformers import (AutoModelForMaskedLM, AutoTokenizer, DataCollatorForLanguageModeling, Trainer,
+                              TrainingArguments, set_seed)
+    from transformers.trainer_callback import ProgressCallback
+    from transformers.utils import logging as hf_logging
+
+    from train.transformer import (OFFLINE_HINT, EncodedTexts, last_checkpoint, progress_callback,
+                                   resolve_pretrained, scratch_config, set_threads, train_sentencepiece)
+
+    output = Path(config.output)
+    checkpoints = output.with_name(output.name + ".checkpoints")
+    if not resume:
+        check_output(output, overwrite)
+        if checkpoints.exists() and any(checkpoints.iterdir()):
+            if not overwrite:
+                raise InputError(f"{checkpoints}: checkpoints of an unfinished run are here; pass --resume to go "
+                                 "on from the last one, or --overwrite to start again")
+            shutil.rmtree(checkpoints)
+    texts = read_texts(config)
+    set_threads(config.threads)
+    set_seed(config.seed)
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    if config.model == SCRATCH:
+        assert config.scratch is not None
+        tokenizer = train_sentencepiece(texts, checkpoints / "tokenizer", config.scratch, config.max_length,
+                                        config.seed)
+        model = AutoModelForMaskedLM.from_config(scratch_config(config.scratch, tokenizer))
+    else:
+        source, local = resolve_pretrained(config.model)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local,
+                                                      model_max_length=config.max_length)
+            model = AutoModelForMaskedLM.from_pretrained(source, local_files_only=local)
+        except OSError as err:
+            raise PropaError(f"cannot load '{config.model}' ({err}); {OFFLINE_HINT}") from None
+
+    dataset = EncodedTexts(tokenizer, texts, config.max_length)
+    tokens = sum(len(ids) for ids in dataset.encoded["input_ids"])
+    args = TrainingArguments(
+        output_dir=str(checkpoints), num_train_epochs=config.epochs, per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate, weight_decay=config.weight_decay, warmup_steps=config.warmup,
+        save_strategy="epoch", save_total_limit=1, logging_strategy="steps",
+        logging_steps=max(1, len(dataset) // config.batch_size // 2), seed=config.seed, data_seed=config.seed,
+        report_to="none", use_cpu=True, dataloader_num_workers=0,
+    )
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=config.mlm_probability, seed=config.seed)
+    trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator,
+                      processing_class=tokenizer)
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(progress_callback())
+    resume_from = None
+    if resume:
+        resume_from = last_checkpoint(checkpoints)
+        if resume_from is None:
+            raise InputError(f"{checkpoints}: no checkpoint to resume from")
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    seconds = time.perf_counter() - started
+
+    staging = staging_dir(output)
+    shutil.rmtree(staging, ignore_errors=True)
+    trainer.save_model(str(staging))
+    tokenizer.save_pretrained(str(staging))
+    (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle: the folder holds none
+    (staging / CONFIG_FILE).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True),
+                                       encoding="utf-8")
+    if output.exists():
+        shutil.rmtree(output)
+    staging.rename(output)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    return PretrainSummary(output, len(texts), tokens, seconds, float(result.training_loss))

@@ -1,0 +1,309 @@
+"""The CamemBERT family: multi-label fine-tuning with the transformers Trainer.
+
+The recipe of transformers' ``run_classification.py`` for multi-label text:
+``problem_type="multi_label_classification"``, multi-hot float labels, ``label2id`` in
+the model config; plus a BCE loss weighted by label rarity (``pos_weight``), early
+stopping on dev micro-F1 and fixed seeds. The model comes from a hub name or a local
+folder, or is built from scratch: a SentencePiece tokenizer trained on the training
+texts, then a small CamemBERT from a ``CamembertConfig`` (everything offline).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from annotate.errors import InputError, PropaError
+from train.config import SCRATCH, CamembertConfig, ScratchConfig
+from train.model import ModelMeta
+
+OFFLINE_HINT = ("for an offline model, train with configs/train/camembert-scratch.yaml (model: scratch), "
+                "or set model: to a local folder holding the weights")
+CHECKPOINT_PREFIX = "checkpoint-"
+
+
+def set_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads if threads > 0 else (os.cpu_count() or 1))
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """One quick request to the hub, so that an offline machine fails now, not after retries."""
+    import httpx
+
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    try:
+        httpx.head(endpoint, timeout=timeout)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+def resolve_pretrained(name: str) -> tuple[str, bool]:
+    """A hub name or local folder -> (what to pass to from_pretrained, local_files_only).
+
+    A local folder is used as is; a hub name is looked up in the local cache first, then
+    on the hub, which must answer at once: offline, the error names the offline config.
+    """
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise InputError(f"{path}: not a transformers model folder (no config.json)")
+        return str(path), True
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise InputError(f"{name}: no such model folder")
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(name, local_files_only=True)
+        return name, True  # in the local hub cache
+    except OSError:
+        pass
+    if os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True") or not hub_reachable():
+        raise PropaError(f"cannot load '{name}': it is not a local folder, not in the hub cache, and the "
+                         f"Hugging Face hub is unreachable (offline); {OFFLINE_HINT}")
+    return name, False
+
+
+def train_sentencepiece(texts: list[str], folder: Path, scratch: ScratchConfig, max_length: int, seed: int):
+    """Train a SentencePiece (unigram) vocabulary on ``texts`` and wrap it as a CamembertTokenizer."""
+    import sentencepiece as spm
+    from transformers import CamembertTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    # CamembertTokenizer adds 5 special tokens of its own; the SentencePiece model brings the rest.
+    vocab = max(scratch.vocab_size - 5, 100)
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(texts), model_prefix=str(folder / "sentencepiece.bpe"), vocab_size=vocab,
+            model_type="unigram", character_coverage=1.0, minloglevel=2,
+            hard_vocab_limit=False, num_threads=os.cpu_count() or 1)
+    except RuntimeError as err:
+        raise InputError(f"cannot train a SentencePiece vocabulary on these texts ({err})") from None
+    return CamembertTokenizer.from_pretrained(str(folder), model_max_length=max_length)
+
+
+def scratch_config(scratch: ScratchConfig, tokenizer, **extra):
+    from transformers import CamembertConfig as HFCamembertConfig
+
+    if scratch.hidden_size % scratch.heads:
+        raise InputError(f"scratch.hidden_size {scratch.hidden_size} is not a multiple of scratch.heads "
+                         f"{scratch.heads}")
+    return HFCamembertConfig(
+        vocab_size=len(tokenizer), hidden_size=scratch.hidden_size, num_hidden_layers=scratch.layers,
+        num_attention_heads=scratch.heads, intermediate_size=scratch.intermediate_size,
+        max_position_embeddings=scratch.max_position, pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, **extra)
+
+
+class EncodedTexts:
+    """Tokenised texts (+ optional multi-hot labels) as the torch Dataset the Trainer wants."""
+
+    def __init__(self, tokenizer, texts: list[str], max_length: int, labels: np.ndarray | None = None):
+        self.encoded = tokenizer(texts, truncation=True, max_length=max_length)
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.encoded["input_ids"])
+
+    def __getitem__(self, index: int) -> dict:
+        item = {key: values[index] for key, values in self.encoded.items()}
+        if self.labels is not None:
+            item["labels"] = self.labels[index].astype(np.float32)  # BCE wants floats
+        return item
+
+
+def pos_weights(truth: np.ndarray, cap: float) -> np.ndarray:
+    """negatives/positives per label, capped; labels without a positive get 1."""
+    positives = truth.sum(axis=0).astype(float)
+    negatives = truth.shape[0] - positives
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weights = np.where(positives > 0, negatives / positives, 1.0)
+    return np.clip(weights, 1.0, cap).astype(np.float32)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def last_checkpoint(folder: Path) -> Path | None:
+    if not folder.is_dir():
+        return None
+    found = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX)
+             and p.name[len(CHECKPOINT_PREFIX):].isdigit()]
+    return max(found, key=lambda p: int(p.name[len(CHECKPOINT_PREFIX):])) if found else None
+
+
+def progress_callback():
+    """The Trainer's step bar, with one compact line per logging step and per evaluation
+    (instead of raw dicts)."""
+    from transformers.trainer_callback import ProgressCallback
+
+    class CompactProgress(ProgressCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            if state.is_world_process_zero and self.training_bar is not None and "loss" in logs:
+                self.training_bar.write(f"epoch {state.epoch:.2f} step {state.global_step}: "
+                                        f"loss {float(logs['loss']):.4f}, "
+                                        f"learning rate {float(logs.get('learning_rate', 0)):.2e}")
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            super().on_evaluate(args, state, control, **kwargs)
+            metrics = metrics or {}
+            if state.is_world_process_zero and self.training_bar is not None:
+                self.training_bar.write(f"epoch {state.epoch:.2f} step {state.global_step}: dev micro-F1 "
+                                        f"{metrics.get('eval_micro_f1', float('nan')):.4f}, dev loss "
+                                        f"{metrics.get('eval_loss', float('nan')):.4f}")
+
+    return CompactProgress
+
+
+@dataclass
+class FitResult:
+    scorer: TransformerScorer
+    dev_scores: np.ndarray
+    epochs_run: float
+    seconds: float
+
+
+def fit_camembert(
+    section: CamembertConfig, seed: int, labels: list[str], train_texts: list[str], train_truth: np.ndarray,
+    dev_texts: list[str], dev_truth: np.ndarray, staging: Path, checkpoints: Path, resume: bool,
+    callbacks: tuple = (),
+) -> FitResult:
+    """Fine-tune; the best model (dev micro-F1) and its tokenizer end up in ``staging``."""
+    import torch
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
+                              EarlyStoppingCallback, Trainer, TrainingArguments, set_seed)
+    from transformers.trainer_callback import ProgressCallback
+    from transformers.utils import logging as hf_logging
+
+    from train.metrics import best_global_threshold, micro_f1
+
+    set_threads(section.threads)
+    set_seed(seed)
+    hf_logging.set_verbosity_error()  # "newly initialized weights" etc.: expected for a new head
+    hf_logging.disable_progress_bar()  # "Writing model shards" at every checkpoint
+    label_args = {"num_labels": len(labels), "problem_type": "multi_label_classification",
+                  "id2label": dict(enumerate(labels)), "label2id": {n: i for i, n in enumerate(labels)}}
+    if section.model == SCRATCH:
+        assert section.scratch is not None
+        tokenizer = train_sentencepiece(train_texts, checkpoints / "tokenizer", section.scratch,
+                                        section.max_length, seed)
+        model = AutoModelForSequenceClassification.from_config(
+            scratch_config(section.scratch, tokenizer, **label_args))
+    else:
+        source, local = resolve_pretrained(section.model)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local,
+                                                      model_max_length=section.max_length)
+            model = AutoModelForSequenceClassification.from_pretrained(source, local_files_only=local, **label_args)
+        except OSError as err:
+            raise PropaError(f"cannot load '{section.model}' ({err}); {OFFLINE_HINT}") from None
+
+    train_set = EncodedTexts(tokenizer, train_texts, section.max_length, train_truth)
+    dev_set = EncodedTexts(tokenizer, dev_texts, section.max_length, dev_truth)
+    weight = torch.tensor(pos_weights(train_truth, section.pos_weight_cap))
+    bce = torch.nn.BCEWithLogitsLoss(pos_weight=weight, reduction="none")
+    # Labels without a positive training example are left out of the loss: averaged in,
+    # they drown the gradient of the labels that can be learnt (a from-scratch model then
+    # learns only the label priors). They are never predicted (see train.training).
+    learnable = torch.tensor(train_truth.any(axis=0))
+    if not bool(learnable.any()):
+        raise InputError("the training split has no labelled row: nothing to learn")
+
+    def weighted_loss(outputs, targets, num_items_in_batch=None):
+        losses = bce(outputs.logits, targets.to(outputs.logits.dtype))
+        return losses[:, learnable].mean()
+
+    def dev_metrics(prediction) -> dict:
+        scores = sigmoid(np.asarray(prediction.predictions))
+        truth = np.asarray(prediction.label_ids) > 0.5
+        # Compared at one global threshold tuned on dev: the per-label thresholds come after.
+        return {"micro_f1": micro_f1(truth, scores >= best_global_threshold(truth, scores))}
+
+    args = TrainingArguments(
+        output_dir=str(checkpoints), num_train_epochs=section.epochs,
+        per_device_train_batch_size=section.batch_size, per_device_eval_batch_size=section.batch_size * 2,
+        learning_rate=section.learning_rate, weight_decay=section.weight_decay, warmup_steps=section.warmup,
+        eval_strategy="epoch", save_strategy="epoch", logging_strategy="steps",
+        logging_steps=max(1, len(train_set) // section.batch_size // 4), save_total_limit=2,
+        load_best_model_at_end=True, metric_for_best_model="micro_f1", greater_is_better=True,
+        seed=seed, data_seed=seed, report_to="none", use_cpu=True, dataloader_num_workers=0,
+        save_only_model=False,
+    )
+    trainer = Trainer(
+        model=model, args=args, train_dataset=train_set, eval_dataset=dev_set,
+        data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
+        compute_loss_func=weighted_loss, compute_metrics=dev_metrics,
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=section.patience), *callbacks],
+    )
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(progress_callback())
+    resume_from = None
+    if resume:
+        resume_from = last_checkpoint(checkpoints)
+        if resume_from is None:
+            raise InputError(f"{checkpoints}: no checkpoint to resume from")
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    seconds = time.perf_counter() - started
+    trainer.save_model(str(staging))  # the best model (load_best_model_at_end), as safetensors
+    tokenizer.save_pretrained(str(staging))
+    (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle: the model folder holds none
+    scorer = TransformerScorer(tokenizer, trainer.model, section.max_length)
+    dev_scores = scorer.scores(dev_texts, batch_size=section.batch_size * 2)
+    return FitResult(scorer, dev_scores, float(trainer.state.epoch or 0), seconds)
+
+
+class TransformerScorer:
+    def __init__(self, tokenizer, model, max_length: int):
+        self.tokenizer = tokenizer
+        self.model = model.eval()
+        self.max_length = max_length
+
+    def scores(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        import torch
+        from tqdm.auto import tqdm
+
+        # Batches of similar length waste less work on padding; results go back in input order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float32)
+        bar = tqdm(total=len(texts), unit="text", disable=not progress, desc="scoring")
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                batch = order[start:start + batch_size]
+                encoded = self.tokenizer([texts[i] for i in batch], truncation=True, max_length=self.max_length,
+                                         padding=True, return_tensors="pt")
+                logits = self.model(**encoded).logits
+                out[batch] = torch.sigmoid(logits.float()).numpy()
+                bar.update(len(batch))
+        bar.close()
+        return out
+
+
+def load_transformer(folder: Path, meta: ModelMeta, threads: int = 0) -> TransformerScorer:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    set_threads(threads)
+    hf_logging.set_verbosity_error()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        model = AutoModelForSequenceClassification.from_pretrained(str(folder), local_files_only=True)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{folder}: cannot load the model ({err})") from None
+    if model.config.num_labels != len(meta.labels):
+        raise InputError(f"{folder}: the weights have {model.config.num_labels} outputs, the metadata "
+                         f"{len(meta.labels)} labels")
+    return TransformerScorer(tokenizer, model, int(tokenizer.model_max_length))
+
+
+def remove_checkpoints(checkpoints: Path) -> None:
+    shutil.rmtree(checkpoints, ignore_errors=True)
