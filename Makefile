@@ -34,6 +34,15 @@ demo: install
 	$(BIN)/propa server start
 	$(BIN)/propa ingest corpus/samples -o $(DEMO_OUT)/sentences.jsonl
 	$(BIN)/propa push $(DEMO_OUT)/sentences.jsonl --project "$(DEMO_PROJECT)"
+	# Models trained offline on the project's labelled seed set, then run on the sample corpus.
+	$(BIN)/propa data from-jsonl corpus/labelled/seed_fr.jsonl -o $(DEMO_OUT)/seed
+	$(BIN)/propa data split $(DEMO_OUT)/seed -o $(DEMO_OUT)/split --dev 0.2 --test 0.2
+	$(BIN)/propa train -c configs/train/tfidf.yaml --data $(DEMO_OUT)/split -o $(DEMO_OUT)/models/tfidf --overwrite
+	$(BIN)/propa train -c configs/train/camembert-scratch.yaml --data $(DEMO_OUT)/split \
+		-o $(DEMO_OUT)/models/camembert-scratch --overwrite --set camembert.epochs=15
+	$(BIN)/propa evaluate $(DEMO_OUT)/models/tfidf $(DEMO_OUT)/split --split test
+	$(BIN)/propa evaluate $(DEMO_OUT)/models/camembert-scratch $(DEMO_OUT)/split --split test
+	$(BIN)/propa predict $(DEMO_OUT)/models/tfidf $(DEMO_OUT)/sentences.jsonl -o $(DEMO_OUT)/predictions.jsonl
 	@echo
 	@$(BIN)/propa server status
 	@echo "Next: open the project above, log in, and annotate a few sentences."
@@ -46,6 +55,7 @@ stop:
 
 bench: install
 	$(BIN)/python bench/push_pull.py
+	$(BIN)/python bench/semeval_fr.py
 
 lint: install
 	$(BIN)/ruff check annotate train tests bench

@@ -37,8 +37,15 @@ class Article:
         return f"{self.title}\n\n{self.text}"
 
 
-def _decode(path: Path, encoding: str | None) -> str:
-    data = path.read_bytes()
+def read_text_file(path: Path, encoding: str | None) -> str:
+    """A text file's content with "\n" line endings; an error naming it when it is missing,
+    empty, binary or not in the expected encoding."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: a folder, not a file") from None
     if not data.strip():
         raise InputError(f"{path}: empty file")
     if b"\x00" in data:
@@ -94,17 +101,18 @@ def article_from_record(record: dict, origin: str) -> Article:
 
 
 def read_txt(path: Path, encoding: str | None = None) -> Iterator[Article]:
-    text = _decode(path, encoding).strip()
+    text = read_text_file(path, encoding).strip()
     title, _, body = text.partition("\n")
     if not body.strip():
         raise InputError(f"{path}: has a title line but no text after it")
     yield Article(path.stem, title.strip(), _body(body), origin=str(path))
 
 
-def read_jsonl(path: Path, encoding: str | None = None) -> Iterator[Article]:
-    text = _decode(path, encoding)
+def jsonl_records(path: Path, encoding: str | None = None) -> Iterator[tuple[str, object]]:
+    """``("file:line", record)`` for every non-blank line of a JSONL file; an error naming the
+    line for malformed JSON, and for a file without any record."""
     count = 0
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(read_text_file(path, encoding).split("\n"), start=1):
         if not line.strip():
             continue
         origin = f"{path}:{number}"
@@ -113,13 +121,18 @@ def read_jsonl(path: Path, encoding: str | None = None) -> Iterator[Article]:
         except json.JSONDecodeError as err:
             raise InputError(f"{origin}: malformed JSON ({err.msg} at column {err.colno})") from None
         count += 1
-        yield article_from_record(record, origin)
+        yield origin, record
     if not count:
         raise InputError(f"{path}: no records")
 
 
+def read_jsonl(path: Path, encoding: str | None = None) -> Iterator[Article]:
+    for origin, record in jsonl_records(path, encoding):
+        yield article_from_record(record, origin)
+
+
 def read_csv(path: Path, encoding: str | None = None) -> Iterator[Article]:
-    reader = csv.DictReader(io.StringIO(_decode(path, encoding), newline=""))
+    reader = csv.DictReader(io.StringIO(read_text_file(path, encoding), newline=""))
     missing = [name for name in REQUIRED_FIELDS if name not in (reader.fieldnames or [])]
     if missing:
         raise InputError(f"{path}: the header lacks column(s) {', '.join(missing)}")

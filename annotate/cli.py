@@ -16,12 +16,22 @@ URL_HELP = ("Label Studio URL (default: $LABEL_STUDIO_URL, then the local server
             "The API key is read from $LABEL_STUDIO_API_KEY or the local config, never from the command line.")
 
 
+# Packages of the `train` extra: a command that needs one says how to install it.
+OPTIONAL_PACKAGES = {"torch", "transformers", "accelerate", "sentencepiece", "sklearn", "scipy", "safetensors",
+                     "google"}
+
+
 class PropaGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except PropaError as err:
             raise click.ClickException(str(err)) from None
+        except ModuleNotFoundError as err:
+            if err.name and err.name.split(".")[0] in OPTIONAL_PACKAGES:
+                raise click.ClickException(f"{err.name} is not installed; install the training extras: "
+                                           "pip install 'torch==2.13.0' -e '.[train]'") from None
+            raise
 
 
 def _taxonomy(path: str | None):

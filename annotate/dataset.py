@@ -113,3 +113,47 @@ def label_strings(dataset) -> list[list[str]]:
     """The ``labels`` column as technique ids (the ClassLabel names), row by row."""
     names = label_names(dataset)
     return [[names[i] for i in row] for row in dataset["labels"]]
+
+
+def read_labelled_jsonl(path: Path, taxonomy: Taxonomy) -> list[dict]:
+    """Labelled sentences from elsewhere -> rows of the dataset schema.
+
+    One JSON object a line with ``article_id``, ``text`` and ``labels`` (technique ids of
+    the taxonomy); optional ``id``, ``start``/``end`` (offsets into the article). Without
+    offsets, an article's sentences are taken to follow each other, one space apart, in
+    file order. A label the taxonomy does not know is an error naming the line.
+    """
+    from annotate.articles import jsonl_records
+    from annotate.corpus import sentence_id
+
+    path = Path(path)
+    rows: list[dict] = []
+    seen: set[str] = set()
+    next_start: dict[str, int] = {}
+    order = {name: i for i, name in enumerate(taxonomy.label_names)}
+    for where, record in jsonl_records(path):
+        if not isinstance(record, dict):
+            raise InputError(f"{where}: expected a JSON object")
+        for key in ("article_id", "text", "labels"):
+            if key not in record:
+                raise InputError(f"{where}: missing field '{key}'")
+        article, text, labels = str(record["article_id"]).strip(), record["text"], record["labels"]
+        if not article or not isinstance(text, str) or not text.strip():
+            raise InputError(f"{where}: 'article_id' and 'text' must be non-empty")
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            raise InputError(f"{where}: 'labels' must be a list of technique ids")
+        for label in labels:
+            if label not in order:
+                raise InputError(f"{where}: label '{label}' is not in {taxonomy.path}")
+        start = int(record.get("start", next_start.get(article, 0)))
+        end = int(record.get("end", start + len(text)))
+        next_start[article] = end + 1
+        row_id = str(record.get("id") or sentence_id(article, start, end))
+        if row_id in seen:
+            raise InputError(f"{where}: duplicate id '{row_id}'")
+        seen.add(row_id)
+        rows.append({"id": row_id, "task_id": NO_TASK, "article_id": article, "paragraph_index": 0,
+                     "start": start, "end": end, "text": text, "paragraph": text, "title": "",
+                     "outlet": str(record.get("outlet", "")), "date": str(record.get("date", "")),
+                     "labels": sorted(set(labels), key=order.__getitem__), "ties": [], "annotations": []})
+    return rows

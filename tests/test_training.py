@@ -12,17 +12,18 @@ import numpy as np
 import pytest
 import yaml
 
-from annotate.dataset import NO_TASK, load_dataset_dict, rows_to_dataset, save_dataset_dict, write_dataset
+from annotate.dataset import load_dataset_dict, read_labelled_jsonl, rows_to_dataset, save_dataset_dict, write_dataset
 from annotate.errors import InputError, PropaError
 from annotate.taxonomy import load_taxonomy
 from tests.conftest import ROOT
 from train.config import load_train_config
 from train.model import META_FILE, load_model
 from train.split import fractions_for, split_dataset
-from train.training import checkpoints_dir, train_model
+from train.model import checkpoints_dir
+from train.training import train_model
 
 TAX = load_taxonomy()
-LABELLED = ROOT / "tests" / "data" / "labelled_fr.jsonl"
+LABELLED = ROOT / "corpus" / "labelled" / "seed_fr.jsonl"
 TINY_CAMEMBERT = {"model": "scratch", "epochs": 2, "batch_size": 16, "max_length": 48, "learning_rate": 0.001,
                   "patience": 5, "threads": 1,
                   "scratch": {"vocab_size": 300, "hidden_size": 32, "layers": 1, "heads": 2,
@@ -30,19 +31,8 @@ TINY_CAMEMBERT = {"model": "scratch", "epochs": 2, "batch_size": 16, "max_length
 
 
 def labelled_rows() -> list[dict]:
-    """tests/data/labelled_fr.jsonl (sentences of 48 invented articles) as dataset rows."""
-    rows, offsets = [], {}
-    for line in LABELLED.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        article, text = record["article_id"], record["text"]
-        start = offsets.get(article, 0)
-        offsets[article] = start + len(text) + 1
-        rows.append({"id": f"{article}:{start}-{start + len(text)}", "task_id": NO_TASK, "article_id": article,
-                     "paragraph_index": 1, "start": start, "end": start + len(text), "text": text,
-                     "paragraph": text, "title": "", "outlet": "", "date": "",
-                     "labels": [name for name in TAX.label_names if name in record["labels"]], "ties": [],
-                     "annotations": []})
-    return rows
+    """corpus/labelled/seed_fr.jsonl (sentences of 48 invented articles) as dataset rows."""
+    return read_labelled_jsonl(LABELLED, TAX)
 
 
 @pytest.fixture(scope="session")
@@ -218,3 +208,33 @@ def test_camembert_base_fails_at_once_offline(labelled_split: Path, tmp_path: Pa
     assert "hub is unreachable" in str(error.value) and "almanach/camembert-base" in str(error.value)
     assert not (tmp_path / "base").exists()
 
+
+
+def test_pretrain_then_fine_tune_from_the_checkpoint(labelled_split: Path, tmp_path: Path) -> None:
+    from train.config import load_pretrain_config
+    from train.pretrain import pretrain
+
+    scratch = TINY_CAMEMBERT["scratch"]
+    pretrain_yaml = tmp_path / "pretrain.yaml"
+    pretrain_yaml.write_text(yaml.safe_dump({
+        "texts": str(labelled_split), "split": "train", "output": str(tmp_path / "pretrained"), "epochs": 2,
+        "batch_size": 16, "max_length": 48, "threads": 1, "scratch": scratch}), encoding="utf-8")
+    summary = pretrain(load_pretrain_config(pretrain_yaml))
+    folder = summary.output
+    assert summary.texts == len(load_dataset_dict(labelled_split)["train"])
+    assert {"config.json", "model.safetensors", "tokenizer.json", "pretrain_config.yaml"} <= {
+        p.name for p in folder.iterdir()}
+    assert_no_pickle(folder)
+    assert json.loads((folder / "config.json").read_text(encoding="utf-8"))["architectures"] == [
+        "CamembertForMaskedLM"]
+
+    config = load_train_config(write_config(tmp_path, "tuned", labelled_split, camembert=TINY_CAMEMBERT),
+                               from_pretrained=str(folder))
+    assert config.camembert.model == str(folder) and config.camembert.scratch is None
+    tuned = train_model(config, TAX).output
+    saved = yaml.safe_load((tuned / "train_config.yaml").read_text(encoding="utf-8"))
+    assert saved["camembert"]["model"] == str(folder)
+    # The fine-tuned model kept the pre-trained vocabulary and encoder shape.
+    assert (tuned / "tokenizer.json").read_text(encoding="utf-8") == (folder / "tokenizer.json").read_text(
+        encoding="utf-8")
+    assert json.loads((tuned / "config.json").read_text(encoding="utf-8"))["hidden_size"] == scratch["hidden_size"]

@@ -55,6 +55,26 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     def data_cli() -> None:
         """Split datasets and count their labels."""
 
+    @data_cli.command("from-jsonl")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+                  help="Dataset folder to write (split 'all').")
+    @taxonomy_option
+    def data_from_jsonl_cli(path: Path, out: Path, taxonomy_path: str | None) -> None:
+        """Labelled sentences from elsewhere (JSONL) -> a dataset.
+
+        One object a line: article_id, text, labels (technique ids, see `propa taxonomy
+        labels`); optional id, start, end. corpus/labelled/seed_fr.jsonl is an example.
+        """
+        from annotate.dataset import read_labelled_jsonl, write_dataset
+
+        taxonomy = _taxonomy(taxonomy_path)
+        rows = read_labelled_jsonl(path, taxonomy)
+        write_dataset({"all": rows}, taxonomy, out)
+        labelled = sum(1 for row in rows if row["labels"])
+        click.echo(f"{len({r['article_id'] for r in rows})} articles, {len(rows)} sentences "
+                   f"({labelled} with a technique) -> {out}")
+
     @data_cli.command("split")
     @click.argument("data", type=click.Path(path_type=Path))
     @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,

@@ -192,6 +192,28 @@ def apply_override(raw: dict, assignment: str) -> None:
         target.key_where[last] = f"--set {assignment}"
 
 
+def _raw_config(path: Path, overrides: tuple[str, ...]) -> dict:
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: expected a mapping (key: value)")
+    for assignment in overrides:
+        apply_override(raw, assignment)
+    return raw
+
+
+def _checked_model_section(section, where: str, prefix: str):
+    """A CamemBERT section (fine-tuning or pre-training): the scratch shape filled in or
+    refused as unused, the sizes checked."""
+    if section.model == SCRATCH and section.scratch is None:
+        section = dataclasses.replace(section, scratch=ScratchConfig())
+    if section.model != SCRATCH and section.scratch is not None:
+        raise InputError(f"{where}: {prefix}scratch is only used with model: {SCRATCH}; remove it")
+    for name in ("epochs", "batch_size", "learning_rate", "max_length"):
+        if getattr(section, name) <= 0:
+            raise InputError(f"{where}: {prefix}{name} must be above 0")
+    return section
+
+
 def validate(config: TrainConfig) -> TrainConfig:
     where = config.config_path or "config"
     if config.family not in FAMILIES:
@@ -202,14 +224,7 @@ def validate(config: TrainConfig) -> TrainConfig:
     if config.family == "tfidf" and config.tfidf is None:
         config = dataclasses.replace(config, tfidf=TfidfConfig())
     if config.family == "camembert":
-        section = config.camembert or CamembertConfig()
-        if section.model == SCRATCH and section.scratch is None:
-            section = dataclasses.replace(section, scratch=ScratchConfig())
-        if section.model != SCRATCH and section.scratch is not None:
-            raise InputError(f"{where}: camembert.scratch is only used with model: {SCRATCH}; remove it")
-        for name in ("epochs", "batch_size", "learning_rate", "max_length"):
-            if getattr(section, name) <= 0:
-                raise InputError(f"{where}: camembert.{name} must be above 0")
+        section = _checked_model_section(config.camembert or CamembertConfig(), where, "camembert.")
         config = dataclasses.replace(config, camembert=section)
     if config.tfidf is not None and config.tfidf.class_weight not in ("balanced", "none"):
         raise InputError(f"{where}: tfidf.class_weight must be 'balanced' or 'none'")
@@ -226,11 +241,7 @@ def load_train_config(
     checkpoint then defines.
     """
     path = Path(path)
-    raw = load_yaml(path)
-    if not isinstance(raw, dict):
-        raise InputError(f"{path}: expected a mapping (key: value)")
-    for assignment in overrides:
-        apply_override(raw, assignment)
+    raw = _raw_config(path, overrides)
     if from_pretrained is not None:
         if raw.get("family") != "camembert":
             raise InputError(f"{path}: --from-pretrained needs family: camembert")
@@ -245,19 +256,9 @@ def load_train_config(
 
 def load_pretrain_config(path: Path | str, overrides: tuple[str, ...] = ()) -> PretrainConfig:
     path = Path(path)
-    raw = load_yaml(path)
-    if not isinstance(raw, dict):
-        raise InputError(f"{path}: expected a mapping (key: value)")
-    for assignment in overrides:
-        apply_override(raw, assignment)
+    raw = _raw_config(path, overrides)
     config = dataclasses.replace(_build(PretrainConfig, raw, str(path)), config_path=str(path))
-    if config.model == SCRATCH and config.scratch is None:
-        config = dataclasses.replace(config, scratch=ScratchConfig())
-    if config.model != SCRATCH and config.scratch is not None:
-        raise InputError(f"{path}: scratch is only used with model: {SCRATCH}; remove it")
-    for name in ("epochs", "batch_size", "learning_rate", "max_length"):
-        if getattr(config, name) <= 0:
-            raise InputError(f"{path}: {name} must be above 0")
+    config = _checked_model_section(config, str(path), "")
     if not 0 < config.mlm_probability < 1:
         raise InputError(f"{path}: mlm_probability must be between 0 and 1")
     return config

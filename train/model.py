@@ -128,6 +128,30 @@ def check_output(output: Path, overwrite: bool) -> None:
         raise InputError(f"{output}: already holds a model; pass --overwrite to replace it, or choose --out")
 
 
+def checkpoints_dir(output: Path) -> Path:
+    """Checkpoints live beside the output folder, so that folder only ever holds a finished model."""
+    return output.with_name(output.name + ".checkpoints")
+
+
+def prepare_run(output: Path, resume: bool, overwrite: bool) -> Path:
+    """Check that a run may write ``output``; return its checkpoints folder.
+
+    A finished model is replaced only with ``overwrite``; checkpoints of an unfinished run
+    are either resumed (``resume``) or, with ``overwrite``, removed: never silently mixed
+    with a new run.
+    """
+    checkpoints = checkpoints_dir(output)
+    if resume:
+        return checkpoints
+    check_output(output, overwrite)
+    if checkpoints.exists() and any(checkpoints.iterdir()):
+        if not overwrite:
+            raise InputError(f"{checkpoints}: checkpoints of an unfinished run are here; pass --resume to go "
+                             "on from the last one, or --overwrite to start again")
+        shutil.rmtree(checkpoints)
+    return checkpoints
+
+
 def finish_model(
     staging: Path, output: Path, meta: ModelMeta, config: TrainConfig, metrics: dict
 ) -> Path:

@@ -9,15 +9,14 @@ from given weights. The output folder (model + tokenizer, safetensors) is what
 from __future__ import annotations
 
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from annotate.errors import InputError, PropaError
-from train.config import SCRATCH, PretrainConfig
-from train.model import check_output, staging_dir
+from annotate.errors import InputError
+from train.config import PretrainConfig
+from train.model import prepare_run, staging_dir
 
 CONFIG_FILE = "pretrain_config.yaml"
 
@@ -48,41 +47,21 @@ def read_texts(config: PretrainConfig) -> list[str]:
 
 
 def pretrain(config: PretrainConfig, resume: bool = False, overwrite: bool = False) -> PretrainSummary:
-    from transformers import (AutoModelForMaskedLM, AutoTokenizer, DataCollatorForLanguageModeling, Trainer,
-                              TrainingArguments, set_seed)
-    from transformers.trainer_callback import ProgressCallback
+    from transformers import (AutoModelForMaskedLM, DataCollatorForLanguageModeling, Trainer, TrainingArguments,
+                              set_seed)
     from transformers.utils import logging as hf_logging
 
-    from train.transformer import (OFFLINE_HINT, EncodedTexts, last_checkpoint, progress_callback,
-                                   resolve_pretrained, scratch_config, set_threads, train_sentencepiece)
+    from train.transformer import EncodedTexts, build_model, run_trainer, set_threads
 
     output = Path(config.output)
-    checkpoints = output.with_name(output.name + ".checkpoints")
-    if not resume:
-        check_output(output, overwrite)
-        if checkpoints.exists() and any(checkpoints.iterdir()):
-            if not overwrite:
-                raise InputError(f"{checkpoints}: checkpoints of an unfinished run are here; pass --resume to go "
-                                 "on from the last one, or --overwrite to start again")
-            shutil.rmtree(checkpoints)
+    checkpoints = prepare_run(output, resume, overwrite)
     texts = read_texts(config)
     set_threads(config.threads)
     set_seed(config.seed)
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    if config.model == SCRATCH:
-        assert config.scratch is not None
-        tokenizer = train_sentencepiece(texts, checkpoints / "tokenizer", config.scratch, config.max_length,
-                                        config.seed)
-        model = AutoModelForMaskedLM.from_config(scratch_config(config.scratch, tokenizer))
-    else:
-        source, local = resolve_pretrained(config.model)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local,
-                                                      model_max_length=config.max_length)
-            model = AutoModelForMaskedLM.from_pretrained(source, local_files_only=local)
-        except OSError as err:
-            raise PropaError(f"cannot load '{config.model}' ({err}); {OFFLINE_HINT}") from None
+    tokenizer, model = build_model(AutoModelForMaskedLM, config.model, config.scratch, config.max_length, texts,
+                                   checkpoints, resume, config.seed)
 
     dataset = EncodedTexts(tokenizer, texts, config.max_length)
     tokens = sum(len(ids) for ids in dataset.encoded["input_ids"])
@@ -96,16 +75,7 @@ def pretrain(config: PretrainConfig, resume: bool = False, overwrite: bool = Fal
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=config.mlm_probability, seed=config.seed)
     trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator,
                       processing_class=tokenizer)
-    trainer.remove_callback(ProgressCallback)
-    trainer.add_callback(progress_callback())
-    resume_from = None
-    if resume:
-        resume_from = last_checkpoint(checkpoints)
-        if resume_from is None:
-            raise InputError(f"{checkpoints}: no checkpoint to resume from")
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    seconds = time.perf_counter() - started
+    result, seconds = run_trainer(trainer, checkpoints, resume)
 
     staging = staging_dir(output)
     shutil.rmtree(staging, ignore_errors=True)

@@ -61,6 +61,7 @@ def fit_tfidf(config: TfidfConfig, seed: int, texts: list[str], truth: np.ndarra
     """Fit on the labels that have at least one positive example (the others cannot be learnt)."""
     import scipy.sparse
     from sklearn.linear_model import LogisticRegression
+    from tqdm.auto import tqdm
 
     trained = np.flatnonzero(truth.any(axis=0) & ~truth.all(axis=0))
     if trained.size == 0:
@@ -73,7 +74,7 @@ def fit_tfidf(config: TfidfConfig, seed: int, texts: list[str], truth: np.ndarra
         raise InputError(f"cannot build TF-IDF features from the training texts ({err})") from None
     coef = np.zeros((matrix.shape[1], trained.size), dtype=np.float32)
     intercept = np.zeros(trained.size, dtype=np.float32)
-    for column, label in enumerate(trained):  # one-vs-rest: one binary model per label
+    for column, label in enumerate(tqdm(trained, desc="one-vs-rest", unit="label", leave=False)):
         model = LogisticRegression(C=config.C, max_iter=config.max_iter, solver="liblinear", random_state=seed,
                                    class_weight=None if config.class_weight == "none" else config.class_weight)
         model.fit(matrix, truth[:, label].astype(int))

@@ -13,7 +13,8 @@ from annotate.errors import InputError
 from annotate.taxonomy import Taxonomy
 from train.config import TrainConfig
 from train.metrics import calibrate_thresholds, multi_hot, report
-from train.model import ModelMeta, check_output, dataset_hash, finish_model, model_version, staging_dir
+from train.model import (ModelMeta, dataset_hash, finish_model, model_version, prepare_run,
+                         staging_dir)
 
 TRAIN, DEV = "train", "dev"
 
@@ -26,11 +27,6 @@ class TrainSummary:
     dev: dict  # metrics at the saved thresholds
     seconds: float
     epochs: float | None = None
-
-
-def checkpoints_dir(output: Path) -> Path:
-    """Checkpoints live beside the model folder, so the model folder only ever holds a finished model."""
-    return output.with_name(output.name + ".checkpoints")
 
 
 def training_splits(dataset_dict, path: str) -> tuple[list[str], dict[str, tuple[list[str], np.ndarray]]]:
@@ -61,14 +57,7 @@ def train_model(
     from annotate.dataset import load_dataset_dict
 
     output = Path(config.output)
-    checkpoints = checkpoints_dir(output)
-    if not resume:
-        check_output(output, overwrite)
-        if checkpoints.exists() and any(checkpoints.iterdir()):
-            if not overwrite:
-                raise InputError(f"{checkpoints}: checkpoints of an unfinished run are here; pass --resume to go "
-                                 "on from the last one, or --overwrite to start again")
-            shutil.rmtree(checkpoints)
+    checkpoints = prepare_run(output, resume, overwrite)
     dataset_dict = load_dataset_dict(Path(config.data), taxonomy)
     labels, splits = training_splits(dataset_dict, config.data)
     data_hash = dataset_hash(dataset_dict)

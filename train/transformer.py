@@ -102,6 +102,30 @@ def scratch_config(scratch: ScratchConfig, tokenizer, **extra):
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, **extra)
 
 
+def build_model(auto_class, name: str, scratch: ScratchConfig | None, max_length: int, texts: list[str],
+                checkpoints: Path, resume: bool, seed: int, **model_args):
+    """(tokenizer, model) for a run: from scratch (a vocabulary trained on ``texts``, kept in
+    the run's checkpoints so that a resumed run uses the same one), or from a hub name or
+    folder (``auto_class.from_pretrained``)."""
+    from transformers import AutoTokenizer, CamembertTokenizer
+
+    if name == SCRATCH:
+        assert scratch is not None
+        vocabulary = checkpoints / "tokenizer"
+        if resume and (vocabulary / "sentencepiece.bpe.model").is_file():
+            tokenizer = CamembertTokenizer.from_pretrained(str(vocabulary), model_max_length=max_length)
+        else:
+            tokenizer = train_sentencepiece(texts, vocabulary, scratch, max_length, seed)
+        return tokenizer, auto_class.from_config(scratch_config(scratch, tokenizer, **model_args))
+    source, local = resolve_pretrained(name)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local, model_max_length=max_length)
+        model = auto_class.from_pretrained(source, local_files_only=local, **model_args)
+    except OSError as err:
+        raise PropaError(f"cannot load '{name}' ({err}); {OFFLINE_HINT}") from None
+    return tokenizer, model
+
+
 class EncodedTexts:
     """Tokenised texts (+ optional multi-hot labels) as the torch Dataset the Trainer wants."""
 
@@ -164,6 +188,22 @@ def progress_callback():
     return CompactProgress
 
 
+def run_trainer(trainer, checkpoints: Path, resume: bool):
+    """Train with our progress lines, from the last checkpoint when resuming: (result, seconds)."""
+    from transformers.trainer_callback import ProgressCallback
+
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(progress_callback())
+    resume_from = None
+    if resume:
+        resume_from = last_checkpoint(checkpoints)
+        if resume_from is None:
+            raise InputError(f"{checkpoints}: no checkpoint to resume from")
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    return result, time.perf_counter() - started
+
+
 @dataclass
 class FitResult:
     scorer: TransformerScorer
@@ -179,9 +219,8 @@ def fit_camembert(
 ) -> FitResult:
     """Fine-tune; the best model (dev micro-F1) and its tokenizer end up in ``staging``."""
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
-                              EarlyStoppingCallback, Trainer, TrainingArguments, set_seed)
-    from transformers.trainer_callback import ProgressCallback
+    from transformers import (AutoModelForSequenceClassification, DataCollatorWithPadding, EarlyStoppingCallback,
+                              Trainer, TrainingArguments, set_seed)
     from transformers.utils import logging as hf_logging
 
     from train.metrics import best_global_threshold, micro_f1
@@ -192,20 +231,8 @@ def fit_camembert(
     hf_logging.disable_progress_bar()  # "Writing model shards" at every checkpoint
     label_args = {"num_labels": len(labels), "problem_type": "multi_label_classification",
                   "id2label": dict(enumerate(labels)), "label2id": {n: i for i, n in enumerate(labels)}}
-    if section.model == SCRATCH:
-        assert section.scratch is not None
-        tokenizer = train_sentencepiece(train_texts, checkpoints / "tokenizer", section.scratch,
-                                        section.max_length, seed)
-        model = AutoModelForSequenceClassification.from_config(
-            scratch_config(section.scratch, tokenizer, **label_args))
-    else:
-        source, local = resolve_pretrained(section.model)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local,
-                                                      model_max_length=section.max_length)
-            model = AutoModelForSequenceClassification.from_pretrained(source, local_files_only=local, **label_args)
-        except OSError as err:
-            raise PropaError(f"cannot load '{section.model}' ({err}); {OFFLINE_HINT}") from None
+    tokenizer, model = build_model(AutoModelForSequenceClassification, section.model, section.scratch,
+                                   section.max_length, train_texts, checkpoints, resume, seed, **label_args)
 
     train_set = EncodedTexts(tokenizer, train_texts, section.max_length, train_truth)
     dev_set = EncodedTexts(tokenizer, dev_texts, section.max_length, dev_truth)
@@ -244,16 +271,7 @@ def fit_camembert(
         compute_loss_func=weighted_loss, compute_metrics=dev_metrics,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=section.patience), *callbacks],
     )
-    trainer.remove_callback(ProgressCallback)
-    trainer.add_callback(progress_callback())
-    resume_from = None
-    if resume:
-        resume_from = last_checkpoint(checkpoints)
-        if resume_from is None:
-            raise InputError(f"{checkpoints}: no checkpoint to resume from")
-    started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    seconds = time.perf_counter() - started
+    _, seconds = run_trainer(trainer, checkpoints, resume)
     trainer.save_model(str(staging))  # the best model (load_best_model_at_end), as safetensors
     tokenizer.save_pretrained(str(staging))
     (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle: the model folder holds none
