@@ -127,6 +127,31 @@ class LabelStudioClient:
                     found.setdefault(str(sentence_id), task.id)
         return found
 
+    def prediction_versions_by_sentence(self, project_id: int) -> dict[str, tuple[int, frozenset[str]]]:
+        """sentence id -> (task id, model versions of its predictions), for every task with a sentence id."""
+        found: dict[str, tuple[int, frozenset[str]]] = {}
+        with _calls(self.conn, f"listing the tasks of project {project_id}"):
+            for task in self.sdk.tasks.list(project=project_id, include="id,data,predictions_model_versions",
+                                            page_size=LIST_PAGE):
+                sentence_id = (task.data or {}).get("sentence_id")
+                if sentence_id is None or str(sentence_id) in found:
+                    continue
+                versions = getattr(task, "predictions_model_versions", None) or ""
+                if isinstance(versions, str):
+                    versions = [v.strip() for v in versions.split(",")]
+                found[str(sentence_id)] = (task.id, frozenset(v for v in versions if v))
+        return found
+
+    def import_predictions(self, project_id: int, predictions: list[dict]) -> int:
+        """Add predictions ({task, result, score, model_version}) to existing tasks in one call."""
+        from label_studio_sdk import PredictionRequest
+
+        request = [PredictionRequest(task=p["task"], result=p["result"], score=p.get("score"),
+                                     model_version=p.get("model_version")) for p in predictions]
+        with _calls(self.conn, f"importing {len(predictions)} predictions into project {project_id}"):
+            response = self.sdk.projects.import_predictions(id=project_id, request=request)
+        return int(getattr(response, "created", None) or len(predictions))
+
     def import_tasks(self, project_id: int, tasks: list[dict]) -> int:
         """Import one batch of tasks (with their predictions, if any) in one call."""
         with _calls(self.conn, f"importing {len(tasks)} tasks into project {project_id}"):

@@ -117,3 +117,73 @@ def push(
     counts = push_sentences(client, project_id, read_corpus(corpus), batch_size, progress=progress, total=total)
     return PushSummary(project_id, client.project_url(project_id), created, counts["sentences"],
                        counts["already_there"], counts["imported"])
+
+
+UNCERTAINTY_SAMPLING = "Uncertainty sampling"
+
+
+@dataclass(frozen=True)
+class PredictionPushSummary:
+    project_id: int
+    project_url: str
+    added: int  # predictions added to existing tasks
+    already_there: int  # tasks that already had a prediction of this model version
+    imported_tasks: int  # sentences that had no task, imported with their prediction
+    model_version: str
+
+
+def as_label_studio_prediction(prediction: dict) -> dict:
+    """Our prediction line -> what Label Studio stores (result, score, model_version)."""
+    return {"result": prediction["result"], "score": prediction["score"],
+            "model_version": prediction["model_version"]}
+
+
+def push_predictions(
+    conn: Connection, taxonomy: Taxonomy, project: str, sentences: Iterable[Sentence],
+    predictions: dict[str, dict], model_version: str, uncertainty_sampling: bool = False,
+    batch_size: int = IMPORT_BATCH, progress: Callable[[int], None] | None = None,
+) -> PredictionPushSummary:
+    """Put predictions (sentence id -> prediction line) into a project, without duplicates.
+
+    Tasks that match by sentence id get the prediction in bulk imports, unless they already
+    hold one of this model version; sentences without a task are imported with it. The
+    project's model_version is then set, so that annotators see these predictions, and
+    with ``uncertainty_sampling`` its sampling too (lowest prediction score first).
+    """
+    client = LabelStudioClient(conn)
+    project_id, _ = open_project(client, project, taxonomy)
+    index = client.prediction_versions_by_sentence(project_id)
+    added = already = imported = 0
+    pending = []
+    for sentence_id, prediction in predictions.items():
+        if sentence_id not in index:
+            continue
+        task_id, versions = index[sentence_id]
+        if model_version in versions:
+            already += 1
+            continue
+        pending.append({"task": task_id, **as_label_studio_prediction(prediction)})
+    for batch in batched(pending, batch_size):
+        added += client.import_predictions(project_id, batch)
+        if progress is not None:
+            progress(len(batch))
+    missing = (sentence_to_task(s, [as_label_studio_prediction(predictions[s.id])])
+               for s in _unique(sentences) if s.id not in index and s.id in predictions)
+    for batch in batched(missing, batch_size):
+        imported += client.import_tasks(project_id, batch)
+        if progress is not None:
+            progress(len(batch))
+    fields = {"model_version": model_version}
+    if uncertainty_sampling:
+        fields["sampling"] = UNCERTAINTY_SAMPLING
+    client.update_project(project_id, **fields)
+    return PredictionPushSummary(project_id, client.project_url(project_id), added, already, imported,
+                                 model_version)
+
+
+def _unique(sentences: Iterable[Sentence]) -> Iterator[Sentence]:
+    seen: set[str] = set()
+    for sentence in sentences:
+        if sentence.id not in seen:
+            seen.add(sentence.id)
+            yield sentence

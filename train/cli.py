@@ -236,6 +236,76 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
                 handle.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
             click.echo(f"-> {json_out}")
 
+    @cli.command("preannotate")
+    @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+    @click.option("-m", "--model", "model_dir", required=True, type=click.Path(path_type=Path),
+                  help="Model folder (`propa train`).")
+    @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("predictions.jsonl"),
+                  show_default=True, help="Predictions JSONL (appended to: a rerun skips the sentences already in it).")
+    @click.option("--cues", "cues_path", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Cue rules (default: configs/cues.yaml).")
+    @click.option("--no-cues", is_flag=True, help="Model scores only, no cue rules.")
+    @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
+    @click.option("--push", is_flag=True, help="Then add the predictions to the Label Studio project.")
+    @click.option("--project", default=None, help="With --push: project title or id "
+                  "(default: 'Propa : techniques et sources'; created when missing).")
+    @click.option("--url", help="With --push: Label Studio URL (default: $LABEL_STUDIO_URL, then the local "
+                  "server's config). The API key comes from $LABEL_STUDIO_API_KEY or the local config.")
+    @click.option("--uncertainty-sampling", is_flag=True,
+                  help="With --push: set the project's sampling so the least certain sentences come first.")
+    @batch_option
+    @threads_option
+    @taxonomy_option
+    def preannotate_cli(input_path: Path, model_dir: Path, out: Path, cues_path: Path | None, no_cues: bool,
+                        encoding: str | None, push: bool, project: str | None, url: str | None,
+                        uncertainty_sampling: bool, batch_size: int, threads: int,
+                        taxonomy_path: str | None) -> None:
+        """Pre-annotate a corpus: one Label Studio prediction per sentence.
+
+        INPUT is articles (any format `propa ingest` reads) or a sentence corpus. Each
+        prediction holds the techniques above their thresholds (choices), the cue spans
+        found by configs/cues.yaml (a rule hit also raises its technique's score), the
+        origin of each item, the model_version, every score, and a task score for
+        uncertainty sampling (low: a technique sits near its threshold).
+        """
+        from tqdm.auto import tqdm
+
+        from annotate.cues import load_cues
+        from train.model import load_model
+        from train.preannotate import preannotate, read_sentences
+
+        taxonomy = _taxonomy(taxonomy_path)
+        cues = None if no_cues else load_cues(taxonomy, cues_path)
+        sentences = read_sentences(input_path, encoding)
+        model = load_model(model_dir, threads=threads)
+        if push:  # a wrong URL or token fails now, not after the scoring
+            from annotate.labelstudio import LabelStudioClient
+            from annotate.settings import resolve_connection
+
+            LabelStudioClient(resolve_connection(url))
+        total = None
+        if input_path.is_file() and input_path.suffix == ".jsonl":  # a corpus: one sentence a line, an ETA
+            with input_path.open("rb") as handle:
+                total = sum(1 for line in handle if line.strip())
+        with tqdm(total=total, unit="sentence", desc="pre-annotating") as bar:
+            summary = preannotate(sentences, model, taxonomy, cues, out, batch_size, progress=bar.update)
+        click.echo(f"{summary.written} sentences pre-annotated ({summary.with_techniques} with a technique, "
+                   f"{summary.with_cues} with a cue), {summary.skipped} already in {summary.out}; "
+                   f"model_version {model.model_version}")
+        if push:
+            from annotate.push import DEFAULT_PROJECT, push_predictions
+            from annotate.settings import resolve_connection
+            from train.preannotate import read_predictions
+
+            with tqdm(unit="prediction", desc="pushing") as bar:
+                pushed = push_predictions(resolve_connection(url), taxonomy, project or DEFAULT_PROJECT,
+                                          read_sentences(input_path, encoding), read_predictions(out),
+                                          model.model_version, uncertainty_sampling, progress=bar.update)
+            click.echo(f"project {pushed.project_id}: {pushed.added} predictions added, {pushed.already_there} "
+                       f"tasks already had this model version, {pushed.imported_tasks} new tasks with their "
+                       f"prediction; project model_version {pushed.model_version}")
+            click.echo(f"review at {pushed.project_url}")
+
     @cli.command("predict")
     @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
     @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))

@@ -93,7 +93,7 @@ def read_records(path: Path, split: str | None = None, encoding: str | None = No
         return
     if split is not None:
         raise InputError(f"{path}: --split applies to a dataset folder only")
-    if path.is_file() and path.suffix == ".jsonl" and _is_sentence_corpus(path):
+    if path.is_file() and path.suffix == ".jsonl" and is_sentence_corpus(path):
         from annotate.corpus import read_corpus
 
         for sentence in read_corpus(path):
@@ -107,7 +107,7 @@ def read_records(path: Path, split: str | None = None, encoding: str | None = No
             yield TextRecord(sentence.id, sentence.article_id, sentence.text)
 
 
-def _is_sentence_corpus(path: Path) -> bool:
+def is_sentence_corpus(path: Path) -> bool:
     """A JSONL whose first record has the fields `propa ingest` writes (articles have no 'start')."""
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:

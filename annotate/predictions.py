@@ -1,0 +1,70 @@
+"""Model scores + cue rule hits -> a Label Studio prediction: pure conversions.
+
+A prediction carries its provenance (``model_version``), a ``score`` Label Studio sorts
+by, and a ``result`` in the project's labeling config: the chosen techniques as choices
+of their category's control, and the cue spans found by rules on the ``cue`` labels.
+Every result item says where it came from (``origin``: "model" or "rule:<rule name>").
+
+Rules and model combine: a rule hit adds its span and raises its technique's score to
+``1 - (1 - score) * (1 - RULE_WEIGHT)`` before the threshold is applied.
+"""
+
+from __future__ import annotations
+
+from annotate.cues import CueHit
+from annotate.taxonomy import CUE_LABELS, SENTENCE, Taxonomy
+
+RULE_WEIGHT = 0.8  # a hit alone takes a technique scored 0 by the model to 0.8
+
+
+def combine(scores: dict[str, float], hits: list[CueHit]) -> dict[str, float]:
+    """Scores raised for the techniques a rule found."""
+    combined = dict(scores)
+    for technique in {hit.technique for hit in hits}:
+        combined[technique] = 1 - (1 - combined.get(technique, 0.0)) * (1 - RULE_WEIGHT)
+    return combined
+
+
+def confidence(scores: dict[str, float], thresholds: dict[str, float]) -> float:
+    """How far the least certain decision sits from its threshold, from 0 (on it) to 1.
+
+    Label Studio's uncertainty sampling shows the lowest-scored tasks first: the
+    sentences where some technique is closest to its threshold, the most useful to annotate.
+    """
+    margins = []
+    for name, threshold in thresholds.items():
+        if threshold > 1 or name not in scores:  # a label never predicted: no decision to doubt
+            continue
+        span = threshold if scores[name] < threshold else 1 - threshold
+        margins.append(abs(scores[name] - threshold) / span if span > 0 else 1.0)
+    return round(min(margins), 4) if margins else 1.0
+
+
+def build_prediction(
+    sentence_id: str, scores: dict[str, float], thresholds: dict[str, float], hits: list[CueHit],
+    taxonomy: Taxonomy, model_version: str,
+) -> dict:
+    """One sentence's prediction, in Label Studio's format plus ``sentence_id`` and the scores."""
+    combined = combine(scores, hits)
+    chosen = {name for name, score in combined.items() if name in thresholds and score >= thresholds[name]}
+    ruled = {hit.technique for hit in hits}
+    result: list[dict] = []
+    for category in taxonomy.categories:
+        picked = [t.id for t in category.techniques if t.id in chosen]
+        if picked:
+            origin = "rule+model" if set(picked) & ruled else "model"
+            result.append({"id": f"{category.control}", "from_name": category.control, "to_name": SENTENCE,
+                           "type": "choices", "value": {"choices": picked}, "origin": origin})
+    for number, hit in enumerate(hits):
+        result.append({"id": f"cue{number}", "from_name": CUE_LABELS, "to_name": SENTENCE, "type": "labels",
+                       "value": {"start": hit.start, "end": hit.end, "text": hit.text, "labels": [hit.technique]},
+                       "origin": f"rule:{hit.rule}"})
+    sure = confidence(combined, thresholds)
+    return {
+        "sentence_id": sentence_id,
+        "model_version": model_version,
+        "score": sure,
+        "uncertainty": round(1 - sure, 4),
+        "result": result,
+        "scores": {name: round(float(value), 4) for name, value in combined.items()},
+    }

@@ -1,0 +1,75 @@
+"""Pre-annotations into a real Label Studio: on the right tasks, visible, never duplicated."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from annotate.cues import load_cues
+from annotate.push import UNCERTAINTY_SAMPLING, push, push_predictions
+from annotate.taxonomy import load_taxonomy
+from tests.conftest import SAMPLES
+from tests.test_training import labelled_split, write_config  # noqa: F401 - session fixture
+from train.config import load_train_config
+from train.model import load_model
+from train.preannotate import preannotate, read_predictions, read_sentences
+from train.training import train_model
+
+pytestmark = pytest.mark.integration
+TAX = load_taxonomy()
+
+
+@pytest.fixture(scope="module")
+def predictions(labelled_split: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: F811
+    folder = tmp_path_factory.mktemp("preannotate")
+    model = load_model(train_model(load_train_config(write_config(folder, "tfidf", labelled_split)), TAX).output)
+    out = folder / "predictions.jsonl"
+    preannotate(read_sentences(SAMPLES), model, TAX, load_cues(TAX), out)
+    return model.model_version, read_predictions(out)
+
+
+def predictions_by_task(admin, project_id: int) -> Counter:
+    return Counter(p.task for p in admin.sdk.predictions.list(project=project_id))
+
+
+def test_predictions_land_on_their_tasks_once(server, admin, predictions, tmp_path) -> None:
+    version, by_sentence = predictions
+    ingested = tmp_path / "sentences.jsonl"
+    from annotate.corpus import ingest
+
+    ingest([SAMPLES], ingested, progress=False)
+    summary = push(ingested, server.conn, TAX, "Pré-annotation")
+    sentences = list(read_sentences(SAMPLES))
+    first = push_predictions(server.conn, TAX, "Pré-annotation", sentences, by_sentence, version,
+                             uncertainty_sampling=True)
+    assert (first.added, first.already_there, first.imported_tasks) == (len(sentences), 0, 0)
+    project = admin.get_project(summary.project_id)
+    assert project.model_version == version and project.sampling == UNCERTAINTY_SAMPLING
+
+    tasks = admin.task_ids_by_sentence(summary.project_id)
+    counts = predictions_by_task(admin, summary.project_id)
+    assert set(counts) == set(tasks.values()) and set(counts.values()) == {1}
+    # The prediction of a sentence is on that sentence's task, with its result and provenance.
+    with_cue = next(s for s, p in by_sentence.items() if any(i["type"] == "labels" for i in p["result"]))
+    task = admin.sdk.tasks.get(tasks[with_cue])
+    stored = task.predictions[0]
+    stored = stored if isinstance(stored, dict) else stored.dict()
+    assert stored["model_version"] == version and stored["result"] == by_sentence[with_cue]["result"]
+    assert stored["score"] == pytest.approx(by_sentence[with_cue]["score"])
+
+    again = push_predictions(server.conn, TAX, "Pré-annotation", sentences, by_sentence, version)
+    assert (again.added, again.already_there, again.imported_tasks) == (0, len(sentences), 0)
+    assert predictions_by_task(admin, summary.project_id) == counts
+
+
+def test_sentences_without_a_task_are_imported_with_their_prediction(server, admin, predictions) -> None:
+    version, by_sentence = predictions
+    sentences = list(read_sentences(SAMPLES))
+    summary = push_predictions(server.conn, TAX, "Pré-annotation neuve", sentences, by_sentence, version)
+    assert (summary.added, summary.imported_tasks) == (0, len(sentences))
+    counts = predictions_by_task(admin, summary.project_id)
+    assert len(counts) == len(sentences) and set(counts.values()) == {1}
+    again = push_predictions(server.conn, TAX, "Pré-annotation neuve", sentences, by_sentence, version)
+    assert (again.added, again.already_there, again.imported_tasks) == (0, len(sentences), 0)

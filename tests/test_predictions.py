@@ -1,0 +1,56 @@
+"""Scores + cue hits -> Label Studio predictions (pure)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from annotate.cues import CueHit
+from annotate.predictions import RULE_WEIGHT, build_prediction, combine, confidence
+from annotate.taxonomy import label_config, load_taxonomy
+
+TAX = load_taxonomy()
+THRESHOLDS = {name: 0.5 for name in TAX.label_names} | {"Repetition": 1.000001}
+
+
+def scores(**given: float) -> dict[str, float]:
+    return {name: given.get(name.replace("-", "_"), 0.0) for name in TAX.label_names}
+
+
+def test_a_rule_hit_raises_its_technique() -> None:
+    hit = CueHit("speculative_link", 0, 16, "Comme par hasard", "speculative_link/1")
+    raised = combine(scores(speculative_link=0.2), [hit])
+    assert raised["speculative_link"] == 1 - 0.8 * (1 - RULE_WEIGHT)
+    assert raised["vague_sourcing"] == 0.0
+
+
+def test_prediction_result_matches_the_labeling_config() -> None:
+    text = "Comme par hasard, une caste corrompue a tout caché."
+    hit = CueHit("speculative_link", 0, 16, text[:16], "speculative_link/1")
+    prediction = build_prediction("a:0-51", scores(Loaded_Language=0.9, Doubt=0.49), THRESHOLDS, [hit], TAX, "m@1")
+    assert prediction["sentence_id"] == "a:0-51" and prediction["model_version"] == "m@1"
+    by_name = {item["from_name"]: item for item in prediction["result"]}
+    assert by_name["technique_manipulative_wording"]["value"]["choices"] == ["Loaded_Language"]
+    assert by_name["technique_manipulative_wording"]["origin"] == "model"
+    assert by_name["technique_sourcing"]["value"]["choices"] == ["speculative_link"]
+    assert by_name["technique_sourcing"]["origin"] == "rule+model"
+    assert by_name["cue"]["value"] == {"start": 0, "end": 16, "text": "Comme par hasard",
+                                       "labels": ["speculative_link"]}
+    assert by_name["cue"]["origin"] == "rule:speculative_link/1"
+    assert "technique_attack_on_reputation" not in by_name  # Doubt at 0.49 stays below 0.5
+    # Every control, label and choice named exists in the project's labeling config.
+    config = ET.fromstring(label_config(TAX))
+    controls = {node.get("name"): {child.get("alias") or child.get("value") for child in node}
+                for node in config.iter() if node.tag in ("Choices", "Labels")}
+    for item in prediction["result"]:
+        assert item["to_name"] == "sentence"
+        values = item["value"].get("choices") or item["value"].get("labels")
+        assert set(values) <= controls[item["from_name"]], item
+
+
+def test_confidence_is_the_margin_of_the_closest_decision() -> None:
+    assert confidence({"a": 0.5, "b": 0.9}, {"a": 0.5, "b": 0.5}) == 0.0
+    assert confidence({"a": 0.75, "b": 0.0}, {"a": 0.5, "b": 0.5}) == 0.5
+    assert confidence({"a": 0.9}, {"a": 1.000001}) == 1.0  # a label never predicted is not a doubt
+    sure = build_prediction("x", scores(), THRESHOLDS, [], TAX, "m")
+    unsure = build_prediction("y", scores(Doubt=0.48), THRESHOLDS, [], TAX, "m")
+    assert unsure["score"] < sure["score"] and unsure["uncertainty"] > sure["uncertainty"]

@@ -1,0 +1,149 @@
+"""Batch pre-annotation: articles or a sentence corpus -> Label Studio predictions (JSONL).
+
+Streams: sentences -> chunks -> model scores + cue rules -> one prediction a line, so memory
+stays flat whatever the corpus size. The output is appended chunk by chunk and is
+resumable: a rerun skips the sentence ids already written (by the same model version),
+and a last line cut short by a crash is dropped first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from annotate.corpus import Sentence
+from annotate.cues import Cues, find_cues
+from annotate.errors import InputError
+from annotate.predictions import build_prediction
+from annotate.taxonomy import Taxonomy
+from train.model import Model
+
+CHUNK = 1024
+
+
+@dataclass(frozen=True)
+class PreannotateSummary:
+    out: Path
+    written: int
+    skipped: int  # already in the output from an earlier run
+    with_techniques: int
+    with_cues: int
+
+
+def read_sentences(path: Path, encoding: str | None = None) -> Iterator[Sentence]:
+    """A sentence corpus (`propa ingest` output) or articles (split into sentences here).
+
+    A missing path is an error now, not when the stream is first read."""
+    from annotate.articles import read_articles
+    from annotate.corpus import read_corpus, split_article
+    from train.evaluate import is_sentence_corpus
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix == ".jsonl" and is_sentence_corpus(path):
+        return read_corpus(path)
+    return (sentence for article in read_articles([path], encoding=encoding) for sentence in split_article(article))
+
+
+def check_model_labels(model: Model, taxonomy: Taxonomy) -> None:
+    """A model whose labels are not the taxonomy's would write predictions nobody can review."""
+    if list(model.labels) != list(taxonomy.label_names):
+        missing = sorted(set(taxonomy.label_names) - set(model.labels))
+        extra = sorted(set(model.labels) - set(taxonomy.label_names))
+        detail = "; ".join(part for part in (f"not in the model: {', '.join(missing)}" if missing else "",
+                                             f"not in the taxonomy: {', '.join(extra)}" if extra else "") if part)
+        raise InputError(f"{model.path}: the model's labels differ from {taxonomy.path} "
+                         f"({detail or 'same labels, another order'}); retrain it on data of this taxonomy")
+
+
+def done_ids(out: Path, model_version: str) -> set[str]:
+    """Sentence ids already in ``out``; a torn last line (a crash mid-write) is cut off."""
+    if not out.exists():
+        return set()
+    data = out.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        with out.open("r+b") as handle:
+            handle.truncate(cut)
+        data = data[:cut]
+    ids: set[str] = set()
+    for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            sentence_id, version = record["sentence_id"], record["model_version"]
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{out}:{number}: not a prediction line written by `propa preannotate`") from None
+        if version != model_version:
+            raise InputError(f"{out}: holds predictions of model {version}, not {model_version}; "
+                             "write to another --out")
+        ids.add(sentence_id)
+    return ids
+
+
+def _chunks(sentences: Iterable[Sentence], size: int) -> Iterator[list[Sentence]]:
+    chunk: list[Sentence] = []
+    for sentence in sentences:
+        chunk.append(sentence)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def preannotate(
+    sentences: Iterable[Sentence], model: Model, taxonomy: Taxonomy, cues: Cues | None, out: Path,
+    batch_size: int = 32, progress: Callable[[int], None] | None = None,
+) -> PreannotateSummary:
+    check_model_labels(model, taxonomy)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    seen = done_ids(out, model.model_version)
+    thresholds = dict(zip(model.labels, model.meta.thresholds))
+    written = skipped = with_techniques = with_cues = 0
+    with out.open("a", encoding="utf-8") as handle:
+        for chunk in _chunks(sentences, CHUNK):
+            todo = [s for s in chunk if s.id not in seen]
+            skipped += len(chunk) - len(todo)
+            if todo:
+                scores = model.scores([s.text for s in todo], batch_size=batch_size)
+                lines = []
+                for sentence, row in zip(todo, scores):
+                    hits = find_cues(sentence.text, cues) if cues is not None else []
+                    prediction = build_prediction(sentence.id, dict(zip(model.labels, map(float, row))),
+                                                  thresholds, hits, taxonomy, model.model_version)
+                    with_techniques += any(item["type"] == "choices" for item in prediction["result"])
+                    with_cues += bool(hits)
+                    seen.add(sentence.id)
+                    lines.append(json.dumps(prediction, ensure_ascii=False) + "\n")
+                handle.write("".join(lines))
+                handle.flush()  # a crash loses at most the chunk being scored
+                written += len(todo)
+            if progress is not None:
+                progress(len(chunk))
+    return PreannotateSummary(out, written, skipped, with_techniques, with_cues)
+
+
+def read_predictions(path: Path) -> dict[str, dict]:
+    """sentence id -> prediction line, from a `propa preannotate` output (one model version)."""
+    predictions: dict[str, dict] = {}
+    versions: set[str] = set()
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                predictions[str(record["sentence_id"])] = record
+                versions.add(record["model_version"])
+                record["result"], record["score"]  # noqa: B018 - both must be there
+            except (ValueError, KeyError, TypeError):
+                raise InputError(f"{path}:{number}: not a prediction line written by `propa preannotate`") from None
+    if len(versions) > 1:
+        raise InputError(f"{path}: predictions of several model versions ({', '.join(sorted(versions))})")
+    return predictions
