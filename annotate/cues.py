@@ -10,7 +10,8 @@ A rule may carry ``unless`` patterns: a hit is dropped when one of them matches 
 sentence (a named, checkable source after "selon" is not vague sourcing).
 
 Patterns are regular expressions, written in normalised form; a space stands for any run
-of white space, and a pattern only matches whole words.
+of white space (" ?" for an optional one), and a pattern only matches whole words.
+Compatibility characters are folded too (the "ﬁ" ligature of text copied from a PDF is "fi").
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def normalise(text: str) -> tuple[str, list[int]]:
     for index, char in enumerate(text):
         folded = _FOLD.get(char)
         if folded is None:
-            folded = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)).lower()
+            folded = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)).lower()
         for piece in folded:
             out.append(piece)
             origin.append(index)
@@ -78,8 +79,11 @@ def _compile(pattern: object, where: str) -> re.Pattern[str]:
                          f"straight apostrophes): write {normalise(pattern)[0]!r}")
     try:
         # Whole words only: "selon des sources" must not fire inside "reselon des sourcesx".
-        # A space in a pattern stands for any run of white space.
-        return re.compile(r"(?<![\w])" + pattern.replace(" ", r"\s+") + r"(?![\w])")
+        # A space stands for any run of white space (" ?" for an optional one); the group
+        # keeps the word boundaries around every alternative of a top-level "a|b".
+        body = pattern.replace(" ?", r"\s*").replace(" ", r"\s+")
+        re.compile(body)  # on its own first: wrapped, an unclosed "[" could swallow the wrapping
+        return re.compile(r"(?<![\w])(?:" + body + r")(?![\w])")
     except re.error as err:
         raise InputError(f"{where}: pattern {pattern!r} is not a valid regular expression ({err})") from None
 
@@ -95,7 +99,7 @@ def load_cues(taxonomy: Taxonomy, path: Path | str | None = None) -> Cues:
         where = getattr(entry, "where", str(path))
         check_keys(entry, where, required=("technique", "patterns"), optional=("unless", "note"))
         technique = entry["technique"]
-        if technique not in taxonomy.technique_by_id:
+        if not isinstance(technique, str) or technique not in taxonomy.technique_by_id:
             raise InputError(f"{entry.at('technique')}: technique '{technique}' is not in {taxonomy.path}")
         patterns, unless = entry["patterns"], entry.get("unless") or []
         if not isinstance(patterns, list) or not patterns or not isinstance(unless, list):
