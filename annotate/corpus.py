@@ -135,3 +135,28 @@ def read_corpus(path: Path) -> Iterator[Sentence]:
             except json.JSONDecodeError as err:
                 raise InputError(f"{origin}: malformed JSON ({err.msg} at column {err.colno})") from None
             yield sentence_from_dict(record, origin)
+
+
+def is_sentence_corpus(path: Path) -> bool:
+    """A JSONL whose first record has the fields `propa ingest` writes (articles have no 'start')."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except ValueError:
+                    return False
+                return isinstance(first, dict) and {"id", "article_id", "start", "end", "text"} <= set(first)
+    return False
+
+
+def read_sentences(path: Path, encoding: str | None = None) -> Iterator[Sentence]:
+    """The sentences of a sentence corpus (`propa ingest` output) or of articles (split here).
+
+    A missing path is an error now, not when the stream is first read."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix == ".jsonl" and is_sentence_corpus(path):
+        return read_corpus(path)
+    return (sentence for article in read_articles([path], encoding=encoding) for sentence in split_article(article))

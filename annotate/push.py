@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Container, Iterable, Iterator
 
 from annotate.corpus import Sentence, read_corpus
 from annotate.errors import InputError, PropaError
@@ -58,7 +58,7 @@ def open_project(
 
 
 def new_tasks(
-    sentences: Iterable[Sentence], existing: set[str] | dict[str, int], counts: dict[str, int],
+    sentences: Iterable[Sentence], existing: Container[str], counts: dict[str, int],
     predictions: Callable[[Sentence], list[dict] | None] | None = None,
 ) -> Iterator[dict]:
     """Tasks for the sentences not yet in the project; repeats within the corpus are skipped."""
@@ -167,8 +167,9 @@ def push_predictions(
         added += client.import_predictions(project_id, batch)
         if progress is not None:
             progress(len(batch))
-    missing = (sentence_to_task(s, [as_label_studio_prediction(predictions[s.id])])
-               for s in _unique(sentences) if s.id not in index and s.id in predictions)
+    predicted = (s for s in sentences if s.id in predictions)
+    counts = {"sentences": 0, "already_there": 0}
+    missing = new_tasks(predicted, index, counts, lambda s: [as_label_studio_prediction(predictions[s.id])])
     for batch in batched(missing, batch_size):
         imported += client.import_tasks(project_id, batch)
         if progress is not None:
@@ -180,10 +181,3 @@ def push_predictions(
     return PredictionPushSummary(project_id, client.project_url(project_id), added, already, imported,
                                  model_version)
 
-
-def _unique(sentences: Iterable[Sentence]) -> Iterator[Sentence]:
-    seen: set[str] = set()
-    for sentence in sentences:
-        if sentence.id not in seen:
-            seen.add(sentence.id)
-            yield sentence

@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from annotate.corpus import read_sentences  # noqa: E402
 from annotate.dataset import read_labelled_jsonl  # noqa: E402
 from annotate.taxonomy import load_taxonomy  # noqa: E402
 from train.config import ScratchConfig  # noqa: E402
-from train.preannotate import read_sentences  # noqa: E402
 from train.transformer import TransformerScorer, scratch_config, set_threads, train_sentencepiece  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

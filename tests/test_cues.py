@@ -256,33 +256,19 @@ def test_pattern_not_in_normalised_form_is_refused(tmp_path, taxonomy, pattern, 
     assert "normalised form" in str(err.value) and repr(normalised) in str(err.value)
 
 
-def test_invalid_regex_is_refused(tmp_path, taxonomy):
-    path = write_cues(tmp_path, '  - technique: vague_sourcing\n    patterns:\n      - "selon (des sources"\n')
-    with pytest.raises(InputError, match="not a valid regular expression") as err:
+@pytest.mark.parametrize("entries, message, line", [
+    ('  - technique: vague_sourcing\n    patterns:\n      - "selon (des sources"\n',
+     "not a valid regular expression", 4),
+    ('  - technique: vague_sourcing\n    patterns: ["des sources"]\n    unless:\n      - "selon [le"\n',
+     "not a valid regular expression", 5),
+    ('  - technique: sourcage_vague\n    patterns: ["des sources"]\n', "technique 'sourcage_vague' is not in", 3),
+    ('  - technique: vague_sourcing\n    patterns: ["des sources"]\n    sauf: ["x"]\n', "unknown key 'sauf'", 5),
+], ids=["invalid regex", "invalid unless regex", "unknown technique", "unknown key"])
+def test_bad_entries_are_refused_naming_the_line(tmp_path, taxonomy, entries, message, line):
+    path = write_cues(tmp_path, entries)
+    with pytest.raises(InputError, match=message) as err:
         load_cues(taxonomy, path)
-    assert f"{path}:4:" in str(err.value)
-
-
-def test_invalid_unless_regex_is_refused(tmp_path, taxonomy):
-    path = write_cues(tmp_path, '  - technique: vague_sourcing\n    patterns: ["des sources"]\n'
-                                '    unless:\n      - "selon [le"\n')
-    with pytest.raises(InputError, match="not a valid regular expression") as err:
-        load_cues(taxonomy, path)
-    assert f"{path}:5:" in str(err.value)
-
-
-def test_unknown_technique_is_refused(tmp_path, taxonomy):
-    path = write_cues(tmp_path, '  - technique: sourcage_vague\n    patterns: ["des sources"]\n')
-    with pytest.raises(InputError, match="technique 'sourcage_vague' is not in") as err:
-        load_cues(taxonomy, path)
-    assert f"{path}:3:" in str(err.value)
-
-
-def test_unknown_key_is_refused(tmp_path, taxonomy):
-    path = write_cues(tmp_path, '  - technique: vague_sourcing\n    patterns: ["des sources"]\n    sauf: ["x"]\n')
-    with pytest.raises(InputError, match="unknown key 'sauf'") as err:
-        load_cues(taxonomy, path)
-    assert f"{path}:5:" in str(err.value)
+    assert f"{path}:{line}:" in str(err.value)
 
 
 def test_patterns_must_be_a_list(tmp_path, taxonomy):

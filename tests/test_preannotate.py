@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from annotate.corpus import ingest
+from annotate.corpus import ingest, read_sentences
 from annotate.cues import load_cues
 from annotate.errors import InputError
 from annotate.taxonomy import load_taxonomy
@@ -16,7 +16,7 @@ from tests.conftest import SAMPLES, read_jsonl
 from tests.test_training import labelled_split, write_config  # noqa: F401 - session fixture
 from train.config import load_train_config
 from train.model import load_model
-from train.preannotate import preannotate, read_sentences
+from train.preannotate import preannotate
 from train.training import train_model
 
 TAX = load_taxonomy()

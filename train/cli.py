@@ -270,9 +270,10 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         """
         from tqdm.auto import tqdm
 
+        from annotate.corpus import read_sentences
         from annotate.cues import load_cues
         from train.model import load_model
-        from train.preannotate import preannotate, read_sentences
+        from train.preannotate import preannotate
 
         taxonomy = _taxonomy(taxonomy_path)
         cues = None if no_cues else load_cues(taxonomy, cues_path)

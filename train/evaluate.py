@@ -93,31 +93,10 @@ def read_records(path: Path, split: str | None = None, encoding: str | None = No
         return
     if split is not None:
         raise InputError(f"{path}: --split applies to a dataset folder only")
-    if path.is_file() and path.suffix == ".jsonl" and is_sentence_corpus(path):
-        from annotate.corpus import read_corpus
+    from annotate.corpus import read_sentences
 
-        for sentence in read_corpus(path):
-            yield TextRecord(sentence.id, sentence.article_id, sentence.text)
-        return
-    from annotate.articles import read_articles
-    from annotate.corpus import split_article
-
-    for article in read_articles([path], encoding=encoding):
-        for sentence in split_article(article):
-            yield TextRecord(sentence.id, sentence.article_id, sentence.text)
-
-
-def is_sentence_corpus(path: Path) -> bool:
-    """A JSONL whose first record has the fields `propa ingest` writes (articles have no 'start')."""
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if line.strip():
-                try:
-                    first = json.loads(line)
-                except ValueError:
-                    return False
-                return isinstance(first, dict) and {"id", "article_id", "start", "end", "text"} <= set(first)
-    return False
+    for sentence in read_sentences(path, encoding):
+        yield TextRecord(sentence.id, sentence.article_id, sentence.text)
 
 
 def predict_file(model: Model, records: Iterator[TextRecord], out: Path, batch_size: int = 32,

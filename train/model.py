@@ -152,6 +152,13 @@ def prepare_run(output: Path, resume: bool, overwrite: bool) -> Path:
     return checkpoints
 
 
+def replace_with(staging: Path, output: Path) -> None:
+    """Put a complete folder in place of ``output`` (checked beforehand by :func:`prepare_run`)."""
+    if output.exists():
+        shutil.rmtree(output)
+    staging.rename(output)
+
+
 def finish_model(
     staging: Path, output: Path, meta: ModelMeta, config: TrainConfig, metrics: dict
 ) -> Path:
@@ -164,9 +171,7 @@ def finish_model(
     (staging / CONFIG_FILE).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True),
                                        encoding="utf-8")
     (staging / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    if output.exists():
-        shutil.rmtree(output)
-    staging.rename(output)
+    replace_with(staging, output)
     return output
 
 

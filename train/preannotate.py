@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from annotate.corpus import Sentence
 from annotate.cues import Cues, find_cues
+from annotate.labelstudio import batched
 from annotate.errors import InputError
 from annotate.predictions import build_prediction
 from annotate.taxonomy import Taxonomy
@@ -32,22 +33,6 @@ class PreannotateSummary:
     with_cues: int
 
 
-def read_sentences(path: Path, encoding: str | None = None) -> Iterator[Sentence]:
-    """A sentence corpus (`propa ingest` output) or articles (split into sentences here).
-
-    A missing path is an error now, not when the stream is first read."""
-    from annotate.articles import read_articles
-    from annotate.corpus import read_corpus, split_article
-    from train.evaluate import is_sentence_corpus
-
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    if path.is_file() and path.suffix == ".jsonl" and is_sentence_corpus(path):
-        return read_corpus(path)
-    return (sentence for article in read_articles([path], encoding=encoding) for sentence in split_article(article))
-
-
 def check_model_labels(model: Model, taxonomy: Taxonomy) -> None:
     """A model whose labels are not the taxonomy's would write predictions nobody can review."""
     if list(model.labels) != list(taxonomy.label_names):
@@ -60,40 +45,32 @@ def check_model_labels(model: Model, taxonomy: Taxonomy) -> None:
 
 
 def done_ids(out: Path, model_version: str) -> set[str]:
-    """Sentence ids already in ``out``; a torn last line (a crash mid-write) is cut off."""
+    """Sentence ids already in ``out``, read line by line; a torn last line (a crash
+    mid-write) is cut off."""
     if not out.exists():
         return set()
-    data = out.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        with out.open("r+b") as handle:
-            handle.truncate(cut)
-        data = data[:cut]
     ids: set[str] = set()
-    for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            sentence_id, version = record["sentence_id"], record["model_version"]
-        except (ValueError, KeyError, TypeError):
-            raise InputError(f"{out}:{number}: not a prediction line written by `propa preannotate`") from None
-        if version != model_version:
-            raise InputError(f"{out}: holds predictions of model {version}, not {model_version}; "
-                             "write to another --out")
-        ids.add(sentence_id)
+    complete = 0  # bytes up to the end of the last complete line
+    with out.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.endswith(b"\n"):
+                break
+            complete += len(raw)
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+                sentence_id, version = record["sentence_id"], record["model_version"]
+            except (ValueError, KeyError, TypeError):
+                raise InputError(f"{out}:{number}: not a prediction line written by `propa preannotate`") from None
+            if version != model_version:
+                raise InputError(f"{out}: holds predictions of model {version}, not {model_version}; "
+                                 "write to another --out")
+            ids.add(sentence_id)
+    if complete < out.stat().st_size:
+        with out.open("r+b") as handle:
+            handle.truncate(complete)
     return ids
-
-
-def _chunks(sentences: Iterable[Sentence], size: int) -> Iterator[list[Sentence]]:
-    chunk: list[Sentence] = []
-    for sentence in sentences:
-        chunk.append(sentence)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def preannotate(
@@ -107,7 +84,7 @@ def preannotate(
     thresholds = dict(zip(model.labels, model.meta.thresholds))
     written = skipped = with_techniques = with_cues = 0
     with out.open("a", encoding="utf-8") as handle:
-        for chunk in _chunks(sentences, CHUNK):
+        for chunk in batched(sentences, CHUNK):
             todo = [s for s in chunk if s.id not in seen]
             skipped += len(chunk) - len(todo)
             if todo:

@@ -16,7 +16,7 @@ import yaml
 
 from annotate.errors import InputError
 from train.config import PretrainConfig
-from train.model import prepare_run, staging_dir
+from train.model import prepare_run, replace_with, staging_dir
 
 CONFIG_FILE = "pretrain_config.yaml"
 
@@ -111,8 +111,6 @@ def pretrain(config: PretrainConfig, resume: bool = False, overwrite: bool = Fal
     (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle: the folder holds none
     (staging / CONFIG_FILE).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True),
                                        encoding="utf-8")
-    if output.exists():
-        shutil.rmtree(output)
-    staging.rename(output)
+    replace_with(staging, output)
     shutil.rmtree(checkpoints, ignore_errors=True)
     return PretrainSummary(output, len(texts), tokens, seconds, float(result.training_loss))

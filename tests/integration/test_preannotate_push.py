@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from annotate.corpus import ingest, read_sentences
 from annotate.cues import load_cues
 from annotate.push import UNCERTAINTY_SAMPLING, push, push_predictions
 from annotate.taxonomy import load_taxonomy
@@ -14,7 +15,7 @@ from tests.conftest import SAMPLES
 from tests.test_training import labelled_split, write_config  # noqa: F401 - session fixture
 from train.config import load_train_config
 from train.model import load_model
-from train.preannotate import preannotate, read_predictions, read_sentences
+from train.preannotate import preannotate, read_predictions
 from train.training import train_model
 
 pytestmark = pytest.mark.integration
@@ -37,8 +38,6 @@ def predictions_by_task(admin, project_id: int) -> Counter:
 def test_predictions_land_on_their_tasks_once(server, admin, predictions, tmp_path) -> None:
     version, by_sentence = predictions
     ingested = tmp_path / "sentences.jsonl"
-    from annotate.corpus import ingest
-
     ingest([SAMPLES], ingested, progress=False)
     summary = push(ingested, server.conn, TAX, "Pré-annotation")
     sentences = list(read_sentences(SAMPLES))
