@@ -228,6 +228,39 @@ def taxonomy_labels_cli(taxonomy_path: str | None) -> None:
         click.echo(f"{technique.id}\t{technique.category}\t{technique.name}")
 
 
+# -- gold corpus -----------------------------------------------------------------------
+
+@cli.group("gold", cls=PropaGroup)
+def gold_cli() -> None:
+    """The hand-labelled gold corpus (corpus/gold)."""
+
+
+@gold_cli.command("build")
+@click.argument("src", required=False, default=Path("corpus/gold/src"), type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("corpus/gold"),
+              show_default=True, help="Folder to write articles.jsonl and gold_fr.jsonl into.")
+@taxonomy_option
+def gold_build_cli(src: Path, out: Path, taxonomy_path: str | None) -> None:
+    """Check the gold YAML files in SRC (default: corpus/gold/src) and build the corpus.
+
+    Every sentence must be what the project's splitter gives, every quoted span must be
+    in its sentence, every label needs a cue. Writes articles.jsonl (for ingest and
+    push) and gold_fr.jsonl (one labelled sentence a line, offsets for every span).
+    """
+    from annotate.gold import ARTICLES_FILE, GOLD_FILE, build_gold
+
+    summary = build_gold(src, out, _taxonomy(taxonomy_path))
+    click.echo(f"{summary.articles} articles, {summary.sentences} sentences ({summary.with_labels} with a technique), "
+               f"{summary.attributions} attributions -> {out / ARTICLES_FILE}, {out / GOLD_FILE}")
+    width = max(len(name) for name in summary.label_counts | summary.hard_negative_counts)
+    click.echo(f"{'technique':{width}}  positive  hard negative")
+    for name in _taxonomy(taxonomy_path).label_names:
+        click.echo(f"{name:{width}}  {summary.label_counts[name]:8}  {summary.hard_negative_counts[name]:13}")
+    click.echo("styles: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.styles.items())))
+    click.echo("topics: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.topics.items())))
+    click.echo("source kinds: " + ", ".join(f"{k} {v}" for k, v in summary.source_kinds.most_common()))
+
+
 def _register_training_commands() -> None:
     from train.cli import register
 
