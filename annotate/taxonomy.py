@@ -38,6 +38,7 @@ class Technique:
     distinguish: str
     cues: tuple[str, ...]
     counter_examples: tuple[str, ...]
+    decision_rules: tuple[str, ...] = ()  # how to decide the borderline cases
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,14 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
         techniques = []
         for raw_t in _list(raw["techniques"], raw.at("techniques"), "techniques"):
             raw_t = check_keys(raw_t, raw.at("techniques"),
-                               ("id", "name", "definition", "distinguish", "cues", "counter_examples"))
+                               ("id", "name", "definition", "distinguish", "cues", "counter_examples"),
+                               ("decision_rules",))
             where = raw_t.where
             techniques.append(Technique(
                 id=_id(raw_t, where), name=_text(raw_t, "name", where), category=_id(raw, raw.where),
                 definition=_text(raw_t, "definition", where), distinguish=_text(raw_t, "distinguish", where),
                 cues=_texts(raw_t, "cues", where), counter_examples=_texts(raw_t, "counter_examples", where),
+                decision_rules=_texts(raw_t, "decision_rules", where) if "decision_rules" in raw_t else (),
             ))
         categories.append(Category(_id(raw, raw.where), _text(raw, "name", raw.where),
                                    _text(raw, "description", raw.where), tuple(techniques)))
@@ -276,6 +279,9 @@ def guidelines_markdown(taxonomy: Taxonomy) -> str:
             out += [f"- {cue}" for cue in t.cues]
             out += ["", "**Contre-exemples :**", ""]
             out += [f"- {example}" for example in t.counter_examples]
+            if t.decision_rules:
+                out += ["", "**Cas limites : règles de décision**", ""]
+                out += [f"- {rule}" for rule in t.decision_rules]
             out.append("")
     src = taxonomy.sources
     out += [f"## {src.label.name}s citées", "", src.description, "", "### Type de source", ""]
@@ -300,6 +306,8 @@ def guidelines_html(taxonomy: Taxonomy) -> str:
                     f"<p><b>Ne pas confondre.</b> {e(t.distinguish)}</p>",
                     f"<p><b>Indices :</b></p>{items(t.cues)}",
                     f"<p><b>Contre-exemples :</b></p>{items(t.counter_examples)}"]
+            if t.decision_rules:
+                out.append(f"<p><b>Cas limites : règles de décision</b></p>{items(t.decision_rules)}")
     src = taxonomy.sources
     out += [f"<h2>{e(src.label.name)}s citées</h2>", f"<p>{e(src.description)}</p>", "<h3>Type de source</h3>",
             items(tuple(f"{k.name} ({k.id}) : {k.definition}" for k in src.kinds)),

@@ -65,10 +65,17 @@ def test_label_config_is_generated_from_the_taxonomy(taxonomy):
 
 
 def test_guidelines_cover_every_technique(taxonomy):
+    import html as html_module
+
     markdown, html = guidelines_markdown(taxonomy), guidelines_html(taxonomy)
     for t in taxonomy.techniques:
         assert f"`{t.id}`" in markdown and t.cues[0] in markdown
         assert f"<code>{t.id}</code>" in html
+        # Borderline cases: every technique has decision rules, in both formats.
+        assert 2 <= len(t.decision_rules) <= 4, t.id
+        assert all(f"- {rule}" in markdown for rule in t.decision_rules)
+        assert all(html_module.escape(rule) in html for rule in t.decision_rules)
+    assert markdown.count("**Cas limites : règles de décision**") == len(taxonomy.techniques)
     assert "<script" not in html
 
 
