@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine (see README.md):
-#   make demo   set up, start a local Label Studio, ingest and push the sample corpus
+#   make demo   set up, start a local Label Studio, push the samples, train offline, pre-annotate
 #   make test   set up, then run every test (unit and integration, with a real server)
 
 PYTHON ?= python3
@@ -34,18 +34,24 @@ demo: install
 	$(BIN)/propa server start
 	$(BIN)/propa ingest corpus/samples -o $(DEMO_OUT)/sentences.jsonl
 	$(BIN)/propa push $(DEMO_OUT)/sentences.jsonl --project "$(DEMO_PROJECT)"
-	# Models trained offline on the project's labelled seed set, then run on the sample corpus.
-	$(BIN)/propa data from-jsonl corpus/labelled/seed_fr.jsonl -o $(DEMO_OUT)/seed
-	$(BIN)/propa data split $(DEMO_OUT)/seed -o $(DEMO_OUT)/split --dev 0.2 --test 0.2
+	# Models trained offline on the project's gold set (corpus/gold), split by article.
+	$(BIN)/propa data from-jsonl corpus/gold/gold_fr.jsonl -o $(DEMO_OUT)/gold
+	$(BIN)/propa data split $(DEMO_OUT)/gold -o $(DEMO_OUT)/split --dev 0.2 --test 0.2
 	$(BIN)/propa train -c configs/train/tfidf.yaml --data $(DEMO_OUT)/split -o $(DEMO_OUT)/models/tfidf --overwrite
 	$(BIN)/propa train -c configs/train/camembert-scratch.yaml --data $(DEMO_OUT)/split \
 		-o $(DEMO_OUT)/models/camembert-scratch --overwrite --set camembert.epochs=15
 	$(BIN)/propa evaluate $(DEMO_OUT)/models/tfidf $(DEMO_OUT)/split --split test
 	$(BIN)/propa evaluate $(DEMO_OUT)/models/camembert-scratch $(DEMO_OUT)/split --split test
 	$(BIN)/propa predict $(DEMO_OUT)/models/tfidf $(DEMO_OUT)/sentences.jsonl -o $(DEMO_OUT)/predictions.jsonl
+	# Pre-annotation: the CamemBERT on ONNX Runtime (int8, checked against PyTorch), plus the
+	# cue rules, pushed to the project so annotators correct instead of starting blank.
+	$(BIN)/propa export-onnx $(DEMO_OUT)/models/camembert-scratch
+	rm -f $(DEMO_OUT)/preannotations.jsonl
+	$(BIN)/propa preannotate $(DEMO_OUT)/sentences.jsonl -m $(DEMO_OUT)/models/camembert-scratch --runtime onnx \
+		-o $(DEMO_OUT)/preannotations.jsonl --push --project "$(DEMO_PROJECT)" --uncertainty-sampling
 	@echo
 	@$(BIN)/propa server status
-	@echo "Next: open the project above, log in, and annotate a few sentences."
+	@echo "Next: open the project above, log in, and correct the pre-annotated sentences (least certain first)."
 	@echo "      The password is in .propa/config.yaml (field 'password', readable only by you)."
 	@echo "Then: $(BIN)/propa pull --project \"$(DEMO_PROJECT)\" --out $(DEMO_OUT)/annotated"
 	@echo "Stop the server with: make stop"
@@ -55,6 +61,7 @@ stop:
 
 bench: install
 	$(BIN)/python bench/push_pull.py
+	$(BIN)/python bench/inference.py
 	$(BIN)/python bench/semeval_fr.py
 
 lint: install

@@ -148,22 +148,30 @@ def server_status_cli() -> None:
               help="Tasks per import call.")
 @click.option("--update-config", is_flag=True,
               help="Replace the project's labeling config when it differs from the taxonomy.")
+@click.option("--overlap", type=click.IntRange(1), default=None,
+              help="Annotators per shared task, for agreement (`propa agreement`), e.g. 3.")
+@click.option("--overlap-share", type=click.FloatRange(0, 1, min_open=True), default=None,
+              help="With --overlap: the share of tasks annotated by that many people (default 1: all), e.g. 0.2.")
 def push_cli(corpus: Path, project: str | None, url: str | None, taxonomy_path: str | None,
-             batch_size: int, update_config: bool) -> None:
+             batch_size: int, update_config: bool, overlap: int | None, overlap_share: float | None) -> None:
     """Push a sentence corpus (from `propa ingest`) to a Label Studio project.
 
     Creates the project from the taxonomy, or reuses the one with that title or id.
     Idempotent: sentences already in the project (by sentence id) are not imported again,
     so a grown corpus adds only its new sentences and an interrupted push can be rerun.
     """
-    from annotate.push import DEFAULT_PROJECT, push
+    from annotate.push import DEFAULT_PROJECT, overlap_settings, push
     from annotate.settings import resolve_connection
 
+    settings = overlap_settings(overlap, overlap_share)
     summary = push(corpus, resolve_connection(url), _taxonomy(taxonomy_path), project or DEFAULT_PROJECT,
-                   batch_size=batch_size, update_config=update_config)
+                   batch_size=batch_size, update_config=update_config, settings=settings)
     verb = "created" if summary.created else "reused"
     click.echo(f"project {summary.project_id} ({verb}): {summary.imported} tasks imported, "
                f"{summary.already_there} already there, {summary.sentences} sentences in the corpus")
+    if settings:
+        click.echo(f"overlap: {settings['maximum_annotations']} annotators on "
+                   f"{settings['overlap_cohort_percentage']} % of the tasks")
     click.echo(f"annotate at {summary.project_url}")
 
 
@@ -190,6 +198,95 @@ def pull_cli(project: str | None, url: str | None, taxonomy_path: str | None, ou
                f"left out: {c.cancelled} skipped, {c.superseded} superseded, "
                f"{c.without_sentence_id} tasks without sentence id; {c.ties} sentences with ties")
     click.echo(f"-> {summary.out / ROWS_FILE} and {summary.out / DATASET_DIR}")
+
+
+# -- agreement and adjudication ----------------------------------------------------------
+
+@cli.command("agreement")
+@click.argument("pulled", type=click.Path(path_type=Path))
+@click.option("--gold", "gold_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A gold set (corpus/gold/gold_fr.jsonl from `propa gold build`): score each annotator against it.")
+@click.option("--low", default=0.667, show_default=True, type=click.FloatRange(-1, 1),
+              help="Flag techniques whose Krippendorff's alpha is below this for guideline work.")
+@click.option("--min-items", default=10, show_default=True, type=click.IntRange(1),
+              help="Techniques resting on fewer shared sentences get no verdict ('too few items').")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the full report (every pair of annotators, every figure with its item count).")
+@taxonomy_option
+def agreement_cli(pulled: Path, gold_path: Path | None, low: float, min_items: int, json_out: Path | None,
+                  taxonomy_path: str | None) -> None:
+    """Inter-annotator agreement on what `propa pull` wrote (PULLED: its folder or annotations.jsonl).
+
+    Per technique: Krippendorff's alpha over the sentences two or more people annotated,
+    Cohen's kappa per pair of annotators; span F1 between annotators (cues and sources,
+    overlap and exact); with --gold, each annotator against the gold set. Every figure
+    says how many items it rests on.
+    """
+    import json
+
+    from annotate.adjudicate import read_pulled_rows
+    from annotate.agreement import agreement_report, format_agreement
+    from annotate.files import atomic_write
+    from annotate.gold import read_gold_rows
+
+    taxonomy = _taxonomy(taxonomy_path)
+    rows = read_pulled_rows(pulled)
+    gold = read_gold_rows(gold_path) if gold_path is not None else None
+    report = agreement_report(rows, taxonomy, gold, low_alpha=low, min_items=min_items)
+    click.echo(format_agreement(report))
+    if json_out is not None:
+        with atomic_write(json_out) as handle:
+            handle.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        click.echo(f"-> {json_out}")
+
+
+@cli.command("adjudicate")
+@click.argument("pulled", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("data/adjudicated"),
+              show_default=True, help="Folder for adjudicated.jsonl and the dataset/ DatasetDict.")
+@click.option("--strategy", type=click.Choice(["majority", "union", "intersection", "expert"]), default="majority",
+              show_default=True, help="majority (ties go to review), union, intersection, or expert (--expert's "
+              "answer wins where given, majority elsewhere).")
+@click.option("--expert", help="With --strategy expert: the annotator (e-mail) whose answer wins.")
+@click.option("--review", is_flag=True, help="Send the sentences where annotators disagree to a review project in "
+              "Label Studio (answers side by side); reviewers' answers, once given, become the labels.")
+@click.option("--review-project", default=None,
+              help="Review project title (default: '<--project> : revue'). Created when missing.")
+@project_option
+@url_option
+@taxonomy_option
+def adjudicate_cli(pulled: Path, out: Path, strategy: str, expert: str | None, review: bool,
+                   review_project: str | None, project: str | None, url: str | None,
+                   taxonomy_path: str | None) -> None:
+    """Resolve several annotators' answers into one label set per sentence.
+
+    PULLED is what `propa pull` wrote. The output records, for every label anyone chose,
+    whether it was kept, dropped or left for review, and how (e.g. "majority 2/3").
+    Rerun with --review after reviewers have answered to take their answers.
+    """
+    from annotate.adjudicate import ADJUDICATED_FILE, adjudicate, read_pulled_rows, write_adjudicated
+    from annotate.pull import DATASET_DIR
+    from annotate.push import DEFAULT_PROJECT
+
+    taxonomy = _taxonomy(taxonomy_path)
+    rows = read_pulled_rows(pulled)
+    client = None
+    title = None
+    if review:
+        from annotate.labelstudio import LabelStudioClient
+        from annotate.settings import resolve_connection
+
+        client = LabelStudioClient(resolve_connection(url))
+        title = review_project or f"{project or DEFAULT_PROJECT} : revue"
+    resolved, counts, summary = adjudicate(rows, taxonomy, strategy, expert, client, title)
+    write_adjudicated(resolved, taxonomy, out)
+    decided = ", ".join(f"{counts.decisions[k]} {k}" for k in ("kept", "dropped", "review"))
+    click.echo(f"{counts.sentences} sentences: {counts.unanimous} unanimous, {counts.disagreements} with a "
+               f"disagreement, {counts.undecided} with a tie left for review; labels {decided} ({strategy})")
+    if summary is not None:
+        click.echo(f"review project {summary.project_id}: {summary.sent} sentences sent, {summary.answered} "
+                   f"answered by a reviewer (their labels used), {summary.waiting} waiting; {summary.project_url}")
+    click.echo(f"-> {out / ADJUDICATED_FILE} and {out / DATASET_DIR}")
 
 
 # -- taxonomy --------------------------------------------------------------------------

@@ -38,7 +38,12 @@ def dataset_features(taxonomy: Taxonomy):
         "text": Value("string"), "paragraph": Value("string"), "title": Value("string"),
         "outlet": Value("string"), "date": Value("string"),
         "labels": List(techniques), "ties": List(techniques), "annotations": List(annotation),
+        # How each label was decided (`propa adjudicate`); empty for rows nobody adjudicated.
+        "decisions": List({"label": Value("string"), "decision": Value("string"), "how": Value("string")}),
     })
+
+
+OPTIONAL_COLUMNS = ("decisions",)  # a row may leave these out: they default to []
 
 
 def rows_to_dataset(rows: list[dict], taxonomy: Taxonomy):
@@ -46,7 +51,8 @@ def rows_to_dataset(rows: list[dict], taxonomy: Taxonomy):
 
     features = dataset_features(taxonomy)
     # Column-wise, so that an empty list of rows still gives an (empty) dataset.
-    return Dataset.from_dict({name: [row[name] for row in rows] for name in features}, features=features)
+    return Dataset.from_dict({name: [row.get(name, []) if name in OPTIONAL_COLUMNS else row[name] for row in rows]
+                              for name in features}, features=features)
 
 
 def save_dataset_dict(dataset_dict, path: Path) -> None:

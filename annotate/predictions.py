@@ -11,6 +11,8 @@ Rules and model combine: a rule hit adds its span and raises its technique's sco
 
 from __future__ import annotations
 
+from typing import Callable, Iterable
+
 from annotate.cues import CueHit
 from annotate.taxonomy import CUE_LABELS, SENTENCE, Taxonomy
 
@@ -40,6 +42,22 @@ def confidence(scores: dict[str, float], thresholds: dict[str, float]) -> float:
     return round(min(margins), 4) if margins else 1.0
 
 
+def choices_result(labels: Iterable[str], taxonomy: Taxonomy,
+                   origin: Callable[[list[str]], str] | None = None) -> list[dict]:
+    """Technique ids -> Label Studio choices results, one per category control that has any."""
+    chosen = set(labels)
+    result: list[dict] = []
+    for category in taxonomy.categories:
+        picked = [t.id for t in category.techniques if t.id in chosen]
+        if picked:
+            item = {"id": category.control, "from_name": category.control, "to_name": SENTENCE,
+                    "type": "choices", "value": {"choices": picked}}
+            if origin is not None:
+                item["origin"] = origin(picked)
+            result.append(item)
+    return result
+
+
 def build_prediction(
     sentence_id: str, scores: dict[str, float], thresholds: dict[str, float], hits: list[CueHit],
     taxonomy: Taxonomy, model_version: str,
@@ -48,13 +66,7 @@ def build_prediction(
     combined = combine(scores, hits)
     chosen = {name for name, score in combined.items() if name in thresholds and score >= thresholds[name]}
     ruled = {hit.technique for hit in hits}
-    result: list[dict] = []
-    for category in taxonomy.categories:
-        picked = [t.id for t in category.techniques if t.id in chosen]
-        if picked:
-            origin = "rule+model" if set(picked) & ruled else "model"
-            result.append({"id": f"{category.control}", "from_name": category.control, "to_name": SENTENCE,
-                           "type": "choices", "value": {"choices": picked}, "origin": origin})
+    result = choices_result(chosen, taxonomy, origin=lambda picked: "rule+model" if set(picked) & ruled else "model")
     for number, hit in enumerate(hits):
         result.append({"id": f"cue{number}", "from_name": CUE_LABELS, "to_name": SENTENCE, "type": "labels",
                        "value": {"start": hit.start, "end": hit.end, "text": hit.text, "labels": [hit.technique]},

@@ -32,14 +32,34 @@ class PushSummary:
     imported: int
 
 
+def overlap_settings(overlap: int | None, overlap_share: float | None) -> dict[str, int]:
+    """Label Studio's overlap settings: ``overlap`` annotators on ``overlap_share`` of the tasks."""
+    if overlap is None:
+        if overlap_share is not None:
+            raise InputError("--overlap-share needs --overlap (how many annotators share a task)")
+        return {}
+    if overlap < 1:
+        raise InputError("--overlap must be at least 1")
+    share = 1.0 if overlap_share is None else overlap_share
+    if not 0 < share <= 1:
+        raise InputError("--overlap-share must be in (0, 1], e.g. 0.2 for a fifth of the tasks")
+    return {"maximum_annotations": overlap, "overlap_cohort_percentage": round(100 * share)}
+
+
 def open_project(
-    client: LabelStudioClient, ref: str, taxonomy: Taxonomy, update_config: bool = False
+    client: LabelStudioClient, ref: str, taxonomy: Taxonomy, update_config: bool = False,
+    settings: dict | None = None,
 ) -> tuple[int, bool]:
-    """The project's id, creating it from the taxonomy when no project has that title."""
+    """The project's id, creating it from the taxonomy when no project has that title.
+
+    ``settings`` (e.g. :func:`overlap_settings`) are applied on creation, and to an
+    existing project too.
+    """
     config = label_config(taxonomy)
+    settings = settings or {}
     project = client.find_project(ref)
     if project is None:  # an unknown id has already raised: this is a new title
-        created = client.create_project(ref, config, guidelines_html(taxonomy))
+        created = client.create_project(ref, config, guidelines_html(taxonomy), **settings)
         try:  # the strict check needs a project to check against
             client.validate_label_config(config, created.id)
         except PropaError:
@@ -54,6 +74,8 @@ def open_project(
             )
         client.validate_label_config(config, project.id)
         client.update_project(project.id, label_config=config, expert_instruction=guidelines_html(taxonomy))
+    if settings:
+        client.update_project(project.id, **settings)
     return project.id, False
 
 
@@ -106,6 +128,7 @@ def push(
     batch_size: int = IMPORT_BATCH,
     update_config: bool = False,
     progress: bool | None = None,
+    settings: dict | None = None,
 ) -> PushSummary:
     """Push a sentence corpus written by `propa ingest` to a Label Studio project."""
     # Read it whole once first: a bad line fails the push before anything is sent.
@@ -113,7 +136,7 @@ def push(
     if not total:
         raise InputError(f"{corpus}: no sentences (an empty corpus)")
     client = LabelStudioClient(conn)
-    project_id, created = open_project(client, project, taxonomy, update_config)
+    project_id, created = open_project(client, project, taxonomy, update_config, settings)
     counts = push_sentences(client, project_id, read_corpus(corpus), batch_size, progress=progress, total=total)
     return PushSummary(project_id, client.project_url(project_id), created, counts["sentences"],
                        counts["already_there"], counts["imported"])

@@ -15,6 +15,9 @@ batch_option = click.option("--batch-size", default=32, show_default=True, type=
                             help="Texts scored at once.")
 threads_option = click.option("--threads", default=0, show_default=True, type=click.IntRange(0, 512),
                               help="CPU threads for a CamemBERT model (0: all cores).")
+runtime_option = click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
+                              help="Score a CamemBERT model with PyTorch, or with its checked ONNX export "
+                                   "(`propa export-onnx`; faster on a CPU).")
 
 
 def _taxonomy(path: str | None):
@@ -208,9 +211,11 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
                   help="Also write the full report as JSON here.")
     @batch_option
     @threads_option
+    @runtime_option
     @taxonomy_option
     def evaluate_cli(model_dir: Path, data: Path | None, split: str, semeval_dir: Path | None,
-                     json_out: Path | None, batch_size: int, threads: int, taxonomy_path: str | None) -> None:
+                     json_out: Path | None, batch_size: int, threads: int, runtime: str,
+                     taxonomy_path: str | None) -> None:
         """Per-label precision, recall, F1 and support; micro and macro F1.
 
         Scores MODEL at its saved thresholds on a split of DATA (a dataset folder), or with
@@ -224,7 +229,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         if (data is None) == (semeval_dir is None):
             raise InputError("give DATA (a dataset folder) or --semeval DIR, one of the two")
         taxonomy = _taxonomy(taxonomy_path)
-        model = load_model(model_dir, threads=threads)
+        model = load_model(model_dir, threads=threads, runtime=runtime)
         if semeval_dir is not None:
             result = evaluate_semeval(model, semeval_dir, taxonomy, batch_size)
         else:
@@ -235,6 +240,46 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
             with atomic_write(json_out) as handle:
                 handle.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
             click.echo(f"-> {json_out}")
+
+    @cli.command("export-onnx")
+    @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
+    @click.option("--check-on", "check_on", type=click.Path(path_type=Path),
+                  help="Texts to compare PyTorch and ONNX decisions on: a dataset folder, a sentence corpus or "
+                       "articles (default: the dataset the model was trained on, every split; no labels needed).")
+    @click.option("--split", default=None, help="With a dataset folder: the split to check on [default: every split].")
+    @click.option("--no-quantize", is_flag=True, help="Keep fp32 weights (no int8 quantisation).")
+    @click.option("--min-agreement", default=0.99, show_default=True, type=click.FloatRange(0, 1),
+                  help="Share of texts whose decisions must be identical to PyTorch's for the export to be kept.")
+    @batch_option
+    @threads_option
+    def export_onnx_cli(model_dir: Path, check_on: Path | None, split: str | None, no_quantize: bool,
+                        min_agreement: float, batch_size: int, threads: int) -> None:
+        """Export a CamemBERT model to ONNX (int8 by default) for `--runtime onnx`.
+
+        Writes MODEL/onnx/ only if, on the check texts, the decisions at the model's
+        thresholds are identical to PyTorch's for at least --min-agreement of them. A
+        retrained model must be exported again.
+        """
+        from train.evaluate import read_records
+        from train.model import read_meta
+        from train.onnx import export_onnx
+
+        _, config = read_meta(model_dir)
+        source = check_on if check_on is not None else Path(config.data)
+        if (source / "dataset_dict.json").is_file() and split is None:
+            # No gold labels are needed: every split of the dataset makes a larger check.
+            from annotate.dataset import load_dataset_dict
+
+            texts = [text for part in load_dataset_dict(source).values() for text in part["text"]]
+            where = f"{source} (every split)"
+        else:
+            texts = [record.text for record in read_records(source, split)]
+            where = f"{source} ({split})" if split else str(source)
+        agreement = export_onnx(model_dir, texts, quantize=not no_quantize, min_agreement=min_agreement,
+                                batch_size=batch_size, threads=threads, checked_on=where)
+        click.echo(f"decisions identical to PyTorch on {agreement.identical}/{agreement.texts} texts of {where} "
+                   f"({agreement.share:.2%}); largest score difference {agreement.max_score_diff:.4f}")
+        click.echo(f"-> {model_dir / 'onnx'}; use it with --runtime onnx")
 
     @cli.command("preannotate")
     @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
@@ -255,10 +300,11 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
                   help="With --push: set the project's sampling so the least certain sentences come first.")
     @batch_option
     @threads_option
+    @runtime_option
     @taxonomy_option
     def preannotate_cli(input_path: Path, model_dir: Path, out: Path, cues_path: Path | None, no_cues: bool,
                         encoding: str | None, push: bool, project: str | None, url: str | None,
-                        uncertainty_sampling: bool, batch_size: int, threads: int,
+                        uncertainty_sampling: bool, batch_size: int, threads: int, runtime: str,
                         taxonomy_path: str | None) -> None:
         """Pre-annotate a corpus: one Label Studio prediction per sentence.
 
@@ -278,7 +324,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         taxonomy = _taxonomy(taxonomy_path)
         cues = None if no_cues else load_cues(taxonomy, cues_path)
         sentences = read_sentences(input_path, encoding)
-        model = load_model(model_dir, threads=threads)
+        model = load_model(model_dir, threads=threads, runtime=runtime)
         if push:  # a wrong URL or token fails now, not after the scoring
             from annotate.labelstudio import LabelStudioClient
             from annotate.settings import resolve_connection
@@ -319,8 +365,9 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
     @batch_option
     @threads_option
+    @runtime_option
     def predict_cli(model_dir: Path, input_path: Path, out: Path, fmt: str, split: str | None,
-                    encoding: str | None, batch_size: int, threads: int) -> None:
+                    encoding: str | None, batch_size: int, threads: int, runtime: str) -> None:
         """Label texts with a trained model (at its saved thresholds).
 
         INPUT is a dataset folder, a sentence corpus (`propa ingest`), articles (split
@@ -333,7 +380,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         from train.model import load_model
         from train.semeval import write_predictions
 
-        model = load_model(model_dir, threads=threads)
+        model = load_model(model_dir, threads=threads, runtime=runtime)
         if fmt == "semeval":
             predicted = predict_semeval(model, input_path, batch_size)
             count = write_predictions(((a, line, labels) for (a, line), labels in predicted.items()), out)

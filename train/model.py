@@ -201,14 +201,29 @@ def read_meta(path: Path) -> tuple[ModelMeta, TrainConfig]:
     return meta, config_from_dict(config_raw, str(path / CONFIG_FILE))
 
 
-def load_model(path: Path | str, threads: int = 0) -> Model:
-    """Load a model folder written by `propa train` (either family)."""
+RUNTIMES = ("torch", "onnx")
+
+
+def load_model(path: Path | str, threads: int = 0, runtime: str = "torch") -> Model:
+    """Load a model folder written by `propa train` (either family).
+
+    ``runtime="onnx"`` scores a CamemBERT model with its checked ONNX export
+    (`propa export-onnx`) instead of PyTorch.
+    """
     path = Path(path)
     meta, config = read_meta(path)
+    if runtime not in RUNTIMES:
+        raise InputError(f"unknown runtime '{runtime}' (expected one of {', '.join(RUNTIMES)})")
     if meta.family == "tfidf":
+        if runtime == "onnx":
+            raise InputError(f"{path}: a tfidf model has no ONNX path (it is already fast); drop --runtime onnx")
         from train.tfidf import load_tfidf
 
         scorer = load_tfidf(path, meta)
+    elif runtime == "onnx":
+        from train.onnx import load_onnx
+
+        scorer, meta = load_onnx(path, meta, threads=threads)
     else:
         from train.transformer import load_transformer
 

@@ -315,6 +315,7 @@ def load_transformer(folder: Path, meta: ModelMeta, threads: int = 0) -> Transfo
 
     set_threads(threads)
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # a bar per weight file is noise in a batch job
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         model = AutoModelForSequenceClassification.from_pretrained(str(folder), local_files_only=True)
