@@ -1,0 +1,139 @@
+"""The source registry (`configs/sources.yaml`): known sources, their kind and reliability.
+
+Each entry has an id, a name, aliases (the short name, other spellings), a kind (the
+taxonomy's source kinds), a country, a reliability (the taxonomy's levels) and the basis
+of that rating (who rated it, when). Ratings are the editorial choice of the team using
+the tool, not facts of the tool; the file says so and shows how to add an entry.
+
+Matching is tolerant to case, accents, apostrophes, a leading article ("l'agence",
+"le ministère") and word order ("le ministère russe de la Défense" = "ministère de la
+Défense russe"); a mention that contains an alias as whole words matches it (the longest
+alias wins: "la porte-parole du ministère de la Défense" is the ministry). A mention
+that matches nothing is unknown: nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotate.errors import InputError
+from annotate.taxonomy import Taxonomy
+from annotate.yamlconf import check_keys, load_yaml
+
+DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "configs" / "sources.yaml"
+ENTRY_KEYS = ("id", "name", "kind", "reliability", "basis")
+OPTIONAL_KEYS = ("aliases", "country", "note")
+_ARTICLES = re.compile(r"^(?:le|la|les|l|un|une|des|du|de la|de l|de|d)\s+")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, apostrophes and hyphens as spaces, no leading article."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = re.sub(r"[^\w]+", " ", text).strip()
+    previous = None
+    while previous != text:
+        previous, text = text, _ARTICLES.sub("", text)
+    return text
+
+
+def bag(text: str) -> frozenset[str]:
+    """The content words of a normalised name, for order-free matching."""
+    return frozenset(w for w in text.split() if w not in {"de", "du", "des", "la", "le", "les", "l", "d", "et"})
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    kind: str
+    country: str
+    reliability: str
+    basis: str
+    where: str = ""
+
+
+class Registry:
+    def __init__(self, entries: list[SourceEntry], path: str = ""):
+        self.entries = entries
+        self.path = path
+        self._exact: dict[str, SourceEntry] = {}
+        self._bags: dict[frozenset[str], SourceEntry] = {}
+        for entry in entries:
+            for name in (entry.name, *entry.aliases):
+                key = normalise(name)
+                self._exact[key] = entry
+                self._bags.setdefault(bag(key), entry)
+        # Longest first, so that containment prefers the most specific alias.
+        self._by_length = sorted(self._exact.items(), key=lambda item: -len(item[0]))
+
+    def match(self, mention: str, outlet: str = "") -> SourceEntry | None:
+        """The entry a source mention names, or None (unknown: never guessed)."""
+        key = normalise(mention)
+        if not key:
+            return None
+        if key in self._exact:
+            return self._exact[key]
+        if bag(key) in self._bags and len(bag(key)) > 1:
+            return self._bags[bag(key)]
+        padded = f" {key} "
+        for alias, entry in self._by_length:
+            if len(alias) >= 3 and f" {alias} " in padded:
+                return entry
+        return None
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def load_registry(path: Path | str | None = None, taxonomy: Taxonomy | None = None) -> Registry:
+    """Load and check a registry; a duplicate id or alias, an unknown kind or rating is an
+    error naming the line."""
+    from annotate.taxonomy import load_taxonomy
+
+    taxonomy = taxonomy or load_taxonomy()
+    path = Path(path) if path else DEFAULT_REGISTRY
+    data = check_keys(load_yaml(path), str(path), ("version", "sources"))
+    if data["version"] != 1:
+        raise InputError(f"{data.at('version')}: unsupported registry version {data['version']!r} (expected 1)")
+    if not isinstance(data["sources"], list):
+        raise InputError(f"{data.at('sources')}: 'sources' must be a list of entries")
+    entries: list[SourceEntry] = []
+    seen_ids: dict[str, str] = {}
+    seen_names: dict[str, str] = {}
+    for raw in data["sources"]:
+        raw = check_keys(raw, data.at("sources"), ENTRY_KEYS, OPTIONAL_KEYS)
+        where = raw.where
+        for key in ("id", "name", "kind", "reliability", "basis"):
+            if not isinstance(raw[key], str) or not raw[key].strip():
+                raise InputError(f"{raw.at(key)}: '{key}' must be a non-empty string")
+        if not _ID.match(raw["id"]):
+            raise InputError(f"{raw.at('id')}: id '{raw['id']}' must be lower-case letters, digits, '_' or '-'")
+        if raw["id"] in seen_ids:
+            raise InputError(f"{raw.at('id')}: duplicate id '{raw['id']}' (first at {seen_ids[raw['id']]})")
+        seen_ids[raw["id"]] = where
+        if raw["kind"] not in taxonomy.kind_ids:
+            raise InputError(f"{raw.at('kind')}: unknown kind '{raw['kind']}' "
+                             f"(expected one of {', '.join(sorted(taxonomy.kind_ids))})")
+        if raw["reliability"] not in taxonomy.reliability_ids:
+            raise InputError(f"{raw.at('reliability')}: unknown reliability '{raw['reliability']}' "
+                             f"(expected one of {', '.join(sorted(taxonomy.reliability_ids))})")
+        aliases = raw.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise InputError(f"{raw.at('aliases')}: 'aliases' must be a list of names")
+        for name in (raw["name"], *aliases):
+            key = normalise(name)
+            if not key:
+                raise InputError(f"{where}: the name or alias '{name}' is empty once normalised")
+            if key in seen_names and seen_names[key] != where:  # the same entry may repeat itself
+                raise InputError(f"{raw.at('aliases') if name in aliases else raw.at('name')}: "
+                                 f"duplicate alias '{name}' (already used at {seen_names[key]})")
+            seen_names[key] = where
+        entries.append(SourceEntry(raw["id"], raw["name"].strip(), tuple(a.strip() for a in aliases), raw["kind"],
+                                   str(raw.get("country") or ""), raw["reliability"], raw["basis"].strip(), where))
+    return Registry(entries, str(path))

@@ -1,0 +1,109 @@
+"""Source-span detection and kind accuracy on the project's gold set.
+
+    python bench/sources.py [--gold corpus/gold/gold_fr.jsonl] [--errors 20]
+
+For every gold sentence, `annotate.attribution.extract_article` (article by article, so
+pronouns resolve to the article's last named source) against the gold attributions that
+have a mention in the sentence: precision, recall and F1 of the source spans, matched one
+to one, by exact offsets and by overlap; and the accuracy of the kind over the spans
+matched by overlap. Prints the time per sentence and, with --errors, examples of misses.
+Targets (issue 6): overlap F1 >= 0.85, kind accuracy >= 0.85.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from annotate.attribution import extract_article, french_pipeline  # noqa: E402
+from annotate.gold import read_gold_rows  # noqa: E402
+from annotate.sources import load_registry  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def match(predicted: list[tuple[int, int]], gold: list[tuple[int, int]], exact: bool) -> list[tuple[int, int]]:
+    """One-to-one pairs (index in predicted, index in gold)."""
+    used: set[int] = set()
+    pairs = []
+    for i, (start, end) in enumerate(predicted):
+        for j, (gold_start, gold_end) in enumerate(gold):
+            if j in used:
+                continue
+            if (start, end) == (gold_start, gold_end) if exact else (start < gold_end and gold_start < end):
+                used.add(j)
+                pairs.append((i, j))
+                break
+    return pairs
+
+
+def prf(matched: int, predicted: int, gold: int) -> tuple[float, float, float]:
+    p = matched / predicted if predicted else 0.0
+    r = matched / gold if gold else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gold", type=Path, default=ROOT / "corpus" / "gold" / "gold_fr.jsonl")
+    parser.add_argument("--errors", type=int, default=0, help="print this many missed and spurious spans")
+    parser.add_argument("--registry", type=Path, default=None, help="source registry (default configs/sources.yaml)")
+    parser.add_argument("--no-registry", action="store_true", help="kinds from the words of the mention only")
+    args = parser.parse_args()
+
+    rows = read_gold_rows(args.gold)
+    articles: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        articles[row["article_id"]].append(row)
+    registry = None if args.no_registry else load_registry(args.registry)
+    french_pipeline()  # load once before timing
+    counts = Counter()
+    kinds = Counter()
+    confusion = Counter()
+    misses, spurious = [], []
+    started = time.perf_counter()
+    for article_rows in articles.values():
+        for row, found in zip(article_rows, extract_article([r["text"] for r in article_rows], registry)):
+            gold = [s for s in row["sources"] if s["mention"] is not None]
+            gold_spans = [(s["mention"]["start"], s["mention"]["end"]) for s in gold]
+            spans = [(a.mention.start, a.mention.end) for a in found if a.mention is not None]
+            counts["predicted"] += len(spans)
+            counts["gold"] += len(gold_spans)
+            counts["exact"] += len(match(spans, gold_spans, exact=True))
+            pairs = match(spans, gold_spans, exact=False)
+            counts["overlap"] += len(pairs)
+            predicted_with_mention = [a for a in found if a.mention is not None]
+            for i, j in pairs:
+                same = predicted_with_mention[i].kind == gold[j]["kind"]
+                kinds["right" if same else "wrong"] += 1
+                if not same:
+                    confusion[(gold[j]["kind"], predicted_with_mention[i].kind)] += 1
+            hit_gold = {j for _, j in pairs}
+            hit_pred = {i for i, _ in pairs}
+            misses += [(row["text"], gold[j]["mention"]["text"]) for j in range(len(gold)) if j not in hit_gold]
+            spurious += [(row["text"], predicted_with_mention[i].mention.text, predicted_with_mention[i].rule)
+                         for i in range(len(spans)) if i not in hit_pred]
+    seconds = time.perf_counter() - started
+    print(f"{len(rows)} sentences of {len(articles)} articles, {counts['gold']} gold source mentions; "
+          f"{1000 * seconds / len(rows):.1f} ms a sentence")
+    for name in ("exact", "overlap"):
+        p, r, f = prf(counts[name], counts["predicted"], counts["gold"])
+        print(f"source spans, {name:7}: precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
+    total = kinds["right"] + kinds["wrong"]
+    print(f"kind accuracy on the {total} spans matched by overlap: {kinds['right'] / total if total else 0:.3f}")
+    if confusion:
+        print("kind confusions (gold -> predicted): " + ", ".join(f"{g}->{p} {n}" for (g, p), n
+                                                                  in confusion.most_common(8)))
+    for text, mention in misses[:args.errors]:
+        print(f"  missed   [{mention}] in: {text}")
+    for text, mention, rule in spurious[:args.errors]:
+        print(f"  spurious [{mention}] ({rule}) in: {text}")
+
+
+if __name__ == "__main__":
+    main()

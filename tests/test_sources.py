@@ -1,0 +1,117 @@
+"""The source registry and attribution extraction: tolerant matching, malformed registries
+named by line, and attributions found in sentences written for the purpose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from annotate.attribution import extract, extract_article, kind_of
+from annotate.errors import InputError
+from annotate.sources import load_registry, normalise
+
+REGISTRY = load_registry()
+
+
+@pytest.mark.parametrize("mention, entry", [
+    ("l'Organisation mondiale de la santé", "oms"),
+    ("L’ORGANISATION MONDIALE DE LA SANTE", "oms"),  # case, accents, curly apostrophe
+    ("le HCR", "hcr"),
+    ("un décompte de l'ACP", "acp"),  # contains the alias as whole words
+    ("Korvan Info, l'agence officielle korvane", "korvan-info"),
+    ("Tomas Eider, analyste à l’Observatoire européen des médias", "observatoire-europeen-medias"),
+    ("la Télévision nationale korvane", "tnk"),
+    ("nationale Télévision korvane", "tnk"),  # word order
+    ("Vérif’Actu", "verifactu"),
+])
+def test_registry_matching_is_tolerant(mention: str, entry: str) -> None:
+    found = REGISTRY.match(mention)
+    assert found is not None and found.id == entry
+
+
+@pytest.mark.parametrize("mention", ["le ministère", "Le Monde diplomatique de Korst", "une source", "AC", ""])
+def test_unknown_sources_are_not_guessed(mention: str) -> None:
+    assert REGISTRY.match(mention) is None
+
+
+def test_normalise() -> None:
+    assert normalise("L’Agence  centrale-de presse") == "agence centrale de presse"
+    assert normalise("de la Défense") == "defense"
+
+
+REGISTRY_HEAD = "version: 1\nsources:\n"
+ENTRY = ('  - id: {id}\n    name: "{name}"\n    aliases: [{aliases}]\n    kind: {kind}\n'
+         '    reliability: {reliability}\n    basis: "test"\n')
+
+
+def write_registry(tmp_path: Path, *entries: dict) -> Path:
+    defaults = {"id": "a", "name": "Agence A", "aliases": "", "kind": "official", "reliability": "unknown"}
+    path = tmp_path / "sources.yaml"
+    path.write_text(REGISTRY_HEAD + "".join(ENTRY.format(**{**defaults, **e}) for e in entries), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("entries, message", [
+    (({"id": "a", "aliases": '"AA"'}, {"id": "b", "name": "Agence B", "aliases": '"aa"'}),
+     r"sources.yaml:\d+: duplicate alias 'aa'"),
+    (({"kind": "tabloid"},), r"sources.yaml:\d+: unknown kind 'tabloid'"),
+    (({"reliability": "great"},), r"sources.yaml:\d+: unknown reliability 'great'"),
+    (({"id": "a"}, {"id": "a", "name": "Autre"}), r"sources.yaml:\d+: duplicate id 'a'"),
+])
+def test_malformed_registry_names_the_line(tmp_path: Path, entries: tuple, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_registry(write_registry(tmp_path, *entries))
+
+
+def only(text: str, **kwargs) -> list[tuple[str | None, str | None, str]]:
+    return [(a.mention.text if a.mention else None, a.cue.text if a.cue else None, a.kind)
+            for a in extract(text, REGISTRY, **kwargs)]
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Selon le ministère de la Défense, deux soldats ont été blessés.",
+     [("le ministère de la Défense", "Selon", "official")]),
+    ("D'après un proche du dossier, les négociations ont échoué.",
+     [("un proche du dossier", "D'après", "anonymous_vague")]),
+    ("Le conseil municipal a adopté le budget, a rapporté le Courrier de l'Aube.",
+     [("le Courrier de l'Aube", "rapporté", "independent_media")]),
+    ("« Nous ne céderons pas », a affirmé Korvan Info.", [("Korvan Info", "affirmé", "state_media")]),
+    ("Source : Divers", [("Divers", "Source :", "anonymous_vague")]),
+    ("Des experts estiment que ce vaccin est dangereux.", [("Des experts", "estiment", "anonymous_vague")]),
+    ("Marie Dupont, épidémiologiste à l'Inserm, estime que le pic est passé.",
+     [("Marie Dupont, épidémiologiste à l'Inserm", "estime", "expert_ngo")]),
+    ("Il se dit que le ministre va démissionner.", [(None, "Il se dit que", "anonymous_vague")]),
+    ("Une vidéo publiée sur TikTok affirme que le pont s'est effondré.",
+     [("Une vidéo publiée sur TikTok", "affirme", "social_media")]),
+])
+def test_attributions(sentence: str, expected: list) -> None:
+    assert only(sentence) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    "Nous ne disons pas qu'il y a corruption, nous posons simplement la question.",  # the author speaks
+    "Rougeole : 47 cas confirmés à Montrevel, l'ARS lance une campagne",  # a participle, no one reports
+    "Aucune victime n'est à déplorer dans la commune.",
+    "Les deux projets avancent main dans la main.",  # "avancer" with nothing reported
+    "Le conseil municipal a adopté mardi son budget 2024.",
+])
+def test_no_attribution(sentence: str) -> None:
+    assert only(sentence) == []
+
+
+def test_pronoun_takes_the_last_named_source_of_the_article() -> None:
+    found = list(extract_article([
+        "Le ministre de l'Intérieur, Casimir Noval, a déclaré que la frontière resterait fermée.",
+        "« Nous ne céderons pas », a-t-il ajouté.",
+    ], REGISTRY))
+    pronoun = found[1][0]
+    assert (pronoun.mention.text, pronoun.cue.text, pronoun.kind) == ("il", "ajouté", "official")
+    assert pronoun.refers_to.startswith("Le ministre de l'Intérieur")
+
+
+def test_kind_without_registry_comes_from_the_words() -> None:
+    assert kind_of("la préfecture de Sorvik") == "official"
+    assert kind_of("certains observateurs") == "anonymous_vague"
+    assert kind_of("un compte X anonyme") == "social_media"
+    assert kind_of("le syndicat des boulangers") == "other"
