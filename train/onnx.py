@@ -137,13 +137,15 @@ def export_graph(torch_model, path: Path) -> None:
 def quantize_int8(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    # Signed int8 weights, tensor-wise: on the models of this project, per-channel scales and
-    # reduced range both changed more decisions (measured on the seed set), not fewer.
+    # Signed int8 weights on 7 bits (reduce_range), tensor-wise. Measured on a CamemBERT
+    # trained on the gold and seed sets, 1,164 distinct sentences: decisions identical to
+    # PyTorch on 98.8 % with 8-bit weights, 99.2 % with reduce_range (the 16-bit
+    # intermediate sums of AVX2 int8 kernels saturate less), 94.6 % with per-channel scales.
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # its advice to pre-process applies to image models
     try:
-        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, reduce_range=True)
     finally:
         root.setLevel(level)
 
