@@ -38,6 +38,8 @@ REPORTING_VERBS = frozenset("""
     témoigner conclure mettre_en_garde avancer évoquer laisser_entendre suggérer insinuer
     contester nier réfuter rétorquer lancer asséner claironner fustiger qualifier
     détailler annoncer communiquer informer indiquer nier saluer contredire maintenir trancher
+    attribuer chiffrer montrer répéter balayer anticiper prévoir recenser diffuser dévoiler
+    marteler reprocher menacer nuancer tempérer s'alarmer alarmer rassurer souligner
 """.split())
 
 # A preposition or locution that attributes what follows to the noun phrase after it.
@@ -47,6 +49,14 @@ PREPOSITION_CUES = ("selon", "d'après", "de l'avis de", "de l'avis d'", "aux di
 _PREPOSITION = re.compile(r"(?<!\w)(" + "|".join(re.escape(c) for c in sorted(PREPOSITION_CUES, key=len,
                                                                                       reverse=True))
                           + r")(?!\w)\s+", re.IGNORECASE)
+_OPINION = re.compile(r"^(Pour|Aux yeux de|Aux yeux d'|De l'avis de|De l'avis d')\s*", re.IGNORECASE)
+_NOT_SOURCES = frozenset({"l'instant", "le moment", "autant", "cela", "ce faire", "sa part", "leur part", "ma part",
+                          "notre part", "mémoire", "rappel", "l'heure", "le reste", "finir", "commencer", "conclure"})
+# Participles whose agent ("publiée par X", "relayée par X") is a source.
+AGENT_VERBS = frozenset({"publier", "relayer", "reprendre", "diffuser", "citer", "rapporter", "recommander",
+                         "signaler", "partager", "repérer", "commander", "réaliser", "mener", "commanditer",
+                         "produire", "établir", "révéler", "dévoiler"})
+# "Interrogé par l'ACP", "consultés par Vérif'Actu": the one who asks or reads is not the source.
 _SOURCE_LINE = re.compile(r"^(Sources?\s*:)\s*(.+?)\s*\.?$")
 _AGENTLESS = re.compile(r"(?<!\w)(il est rapporté que|il se dit que|il se murmure que|on dit que|on raconte que|"
                         r"il paraît que|il semblerait que|a-t-on appris|apprend-on)(?!\w)", re.IGNORECASE)
@@ -102,11 +112,15 @@ PRONOUNS = frozenset({"il", "elle", "ils", "elles", "on"})
 FIRST_PERSON = frozenset({"je", "j'", "nous", "vous", "tu", "me", "m'", "te", "t'"})
 # Verbs that report speech only when something reported follows ("que", a quote, ":"), not
 # in "les projets avancent" or "il a dit oui".
-NEEDS_CONTENT = frozenset({"dire", "avancer", "lancer", "publier", "écrire", "appeler", "juger", "noter",
+NEEDS_CONTENT = frozenset({"garantir", "expliquer", "assurer", "montrer", "prévoir", "anticiper", "recenser",
+                           "diffuser", "chiffrer", "attribuer",
+                           "menacer", "rassurer", "dire", "avancer", "lancer", "publier", "écrire", "appeler",
+                           "juger", "noter",
                            "observer", "relever", "penser", "considérer", "promettre", "demander", "répondre",
                            "qualifier", "annoncer", "signaler", "rappeler", "craindre", "regretter",
                            "informer", "communiquer", "titrer", "évoquer", "conclure"})
-_IRREGULAR_STEMS = {"dire": ("di", "dis", "dit"), "écrire": ("écri",), "reconnaître": ("reconn",),
+_IRREGULAR_STEMS = {"démentir": ("démen", "démenti"), "nier": ("ni", "nie", "nié"), "prévoir": ("prévoi", "prévu"),
+                    "dire": ("di", "dis", "dit"), "écrire": ("écri",), "reconnaître": ("reconn",),
                     "admettre": ("adm",), "promettre": ("prom",), "soutenir": ("soutien", "soutin", "souten"),
                     "prétendre": ("prétend",), "craindre": ("crai",), "conclure": ("conclu",),
                     "avertir": ("averti",), "prévenir": ("prévien", "préven", "prévin"), "rétorquer": ("rétorqu",),
@@ -120,7 +134,7 @@ def reporting_lemma(word: str, lemma: str) -> str | None:
     lemma = lemma.lower()
     if lemma in REPORTING_VERBS:
         return lemma
-    word = word.lower().replace("’", "'")
+    word = word.lower().replace("’", "'").replace("è", "é")  # "répète", "relève": stem of répéter, relever
     for verb in REPORTING_VERBS:
         if verb.endswith("er") and len(verb) > 4:
             stem = verb[:-2]
@@ -228,6 +242,15 @@ def _subject_span(doc, verb) -> tuple[int, int] | None:
     if subjects:
         subject = subjects[0]
         left = subject.left_edge.i
+        if subject.lower_ == "qui" and verb.dep_.startswith("acl") and verb.head.i < subject.i:
+            # "une chaîne Telegram, qui ajoute que": the antecedent is the source.
+            antecedent = verb.head
+            left, right = antecedent.left_edge.i, subject.i - 1
+            while right > left and doc[right].is_punct:
+                right -= 1
+            while left < right and doc[left].pos_ == "ADP":
+                left += 1
+            return doc[left].idx, doc[right].idx + len(doc[right].text)
         if subject.lower_ in ("qui", "que", "qu'") or subject.lower_ in FIRST_PERSON:
             return None
         return _trim_lead(doc, left, group_start)
@@ -258,6 +281,20 @@ def _trim_lead(doc, left: int, end: int) -> tuple[int, int] | None:
         return None
     last = end - 1
     return doc[left].idx, doc[last].idx + len(doc[last].text)
+
+
+def _content_before(doc, group: int) -> bool:
+    """An inverted reporting verb follows what it reports: a quote, or a clause with a verb
+    ("La production a progressé de 12 %, a annoncé le ministère"); a comma that closes an
+    apposition ("Sa porte-parole, Mirela Dragosz, a qualifié ...") does not."""
+    if doc[group - 1].text in ("»", "—", "–") or any(t.text == "»" for t in doc[max(0, group - 3):group]):
+        return True
+    i = group - 2
+    while i >= 0 and doc[i].text not in (",", ";", ":"):
+        if doc[i].pos_ in ("VERB", "AUX") and "Fin" in doc[i].morph.get("VerbForm"):
+            return True
+        i -= 1
+    return i >= 0 and any(t.pos_ in ("VERB", "AUX") and "Fin" in t.morph.get("VerbForm") for t in doc[:i])
 
 
 def _has_content(doc, verb) -> bool:
@@ -323,9 +360,15 @@ def extract(text: str, registry=None, nlp=None, last_named: dict | None = None) 
     line = _SOURCE_LINE.match(parsed)
     if line:
         cue = Part(line.start(1), line.end(1), text[line.start(1):line.end(1)])
-        mention = _part(text, line.start(2), line.end(2))
-        add(Attribution(mention, cue, kind_of(mention.text, registry) if mention else "anonymous_vague",
-                        "source-line"))
+        # "Source : ministère de la Défense, sources militaires": one attribution per item.
+        start = line.start(2)
+        for piece in re.split(r"(,\s*|\s+et\s+|\s*;\s*)", parsed[line.start(2):line.end(2)]):
+            end = start + len(piece)
+            if not re.fullmatch(r",\s*|\s+et\s+|\s*;\s*", piece):
+                mention = _part(text, start, end)
+                if mention is not None:
+                    found.append(Attribution(mention, cue, kind_of(mention.text, registry), "source-line"))
+            start = end
         return found
     for match in _AGENTLESS.finditer(parsed):
         cue = Part(match.start(), match.end(), text[match.start():match.end()])
@@ -342,15 +385,47 @@ def extract(text: str, registry=None, nlp=None, last_named: dict | None = None) 
             continue
         cue = Part(match.start(1), match.end(1), text[match.start(1):match.end(1)])
         add(Attribution(mention, cue, kind_of(mention.text, registry), "preposition"))
+    opinion = _OPINION.match(parsed)
+    first = next((t for t in doc if t.idx >= opinion.end()), None) if opinion else None
+    if first is not None and (first.pos_ == "PROPN" or first.pos_ == "DET" and first.i + 1 < len(doc)
+                              and doc[first.i + 1].pos_ in ("NOUN", "PROPN")):
+        comma = parsed.find(",", opinion.end())
+        if comma > 0:
+            end = comma
+            following = parsed.find(",", comma + 1)
+            segment = doc.char_span(comma + 1, following, alignment_mode="expand") if following > 0 else None
+            if segment is not None and not any(t.pos_ in ("VERB", "AUX") for t in segment) and \
+                    segment.text.strip()[:1].islower():
+                end = following  # "Pour Nadia Ferhat, sociologue à l'université de Belmara, ..."
+            mention = _part(text, opinion.end(), end)
+            if mention is not None and mention.text.lower() not in _NOT_SOURCES:
+                cue = Part(opinion.start(1), opinion.end(1), text[opinion.start(1):opinion.end(1)])
+                kind = kind_of(mention.text, registry)
+                add(Attribution(mention, cue, kind, "opinion"))
+                _remember(mention.text, kind, last_named)
     for token in doc:
-        if token.pos_ not in ("VERB", "AUX", "ADJ", "NOUN") or token.is_punct:
+        if token.lower_ != "par" or token.i == 0:
+            continue
+        verb_token = doc[token.i - 1]
+        if reporting_lemma(verb_token.text, verb_token.lemma_) is None and \
+                verb_token.lemma_.lower() not in AGENT_VERBS:
+            continue
+        span = _noun_phrase_after(doc, token.i + 1)
+        mention = _part(text, *span) if span else None
+        if mention is not None:
+            cue = Part(verb_token.idx, token.idx + len(token.text), text[verb_token.idx:token.idx + len(token.text)])
+            kind = kind_of(mention.text, registry)
+            add(Attribution(mention, cue, kind, "agent"))
+            _remember(mention.text, kind, last_named)
+    for token in doc:
+        if token.is_punct or token.pos_ in ("PRON", "ADP", "CCONJ", "SCONJ", "NUM", "PROPN"):
             continue
         verb = reporting_lemma(token.text, token.lemma_)
         if verb is None:
             continue
         has_aux = any(c.dep_.startswith("aux") for c in token.children) or \
             (token.i > 0 and doc[token.i - 1].dep_.startswith("aux"))
-        if token.pos_ in ("ADJ", "NOUN") and not has_aux and not (
+        if token.pos_ not in ("VERB", "AUX") and not has_aux and not (
                 token.i + 1 < len(doc) and doc[token.i + 1].lower_ in ("que", "qu'", ":")
                 and token.i > 0 and doc[token.i - 1].pos_ in ("NOUN", "PROPN", "ADJ")):
             continue  # a noun ("l'annonce"), unless "Le Quotidien valdorien rapporte que" was mis-tagged
@@ -372,7 +447,8 @@ def extract(text: str, registry=None, nlp=None, last_named: dict | None = None) 
             group -= 1
         before = doc[group - 1] if group > 0 else None
         following = doc[token.i + 1] if token.i + 1 < len(doc) else None
-        if before is not None and before.text in (",", "»", "—", "–") and following is not None:
+        if before is not None and before.text in (",", "»", "—", "–") and following is not None and \
+                _content_before(doc, group):
             # Inverted: the clause or quote before is the content, the subject follows
             # (", a annoncé la mairie", "», affirme le ministère", "», confiait à nos micros Milena").
             first = token.i + 1
@@ -392,6 +468,9 @@ def extract(text: str, registry=None, nlp=None, last_named: dict | None = None) 
                     continue
         if verb in NEEDS_CONTENT and not _has_content(doc, token):
             continue
+        if any(c.dep_ == "aux:pass" for c in token.children) or \
+                (token.i > 0 and doc[token.i - 1].lower_ in ("se", "s'")):
+            continue  # passive ("nos pertes sont jugées minimes") or reflexive ("s'explique")
         span = _subject_span(doc, token)
         if span is None:
             continue
