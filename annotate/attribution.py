@@ -345,8 +345,12 @@ def extract(text: str, registry=None, nlp=None, last_named: dict | None = None) 
     ({"text", "kind"}), for pronouns; pass the same dict for each sentence of an article.
     """
     nlp = nlp or french_pipeline()
-    parsed = text.replace("’", "'")
-    doc = nlp(parsed)
+    return extract_parsed(text, nlp(text.replace("’", "'")), registry, last_named)
+
+
+def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None) -> list[Attribution]:
+    """:func:`extract` on a sentence already parsed (``doc`` of the text with ' for ’)."""
+    parsed = doc.text
     found: list[Attribution] = []
     taken: list[tuple[int, int]] = []
 
@@ -510,3 +514,24 @@ def extract_article(sentences: Iterable[str], registry=None) -> Iterator[list[At
     last_named: dict = {}
     for text in sentences:
         yield extract(text, registry, nlp, last_named)
+
+
+class Attributor:
+    """Attributions for a stream of (article id, sentence) in reading order, parsed in
+    batches with ``nlp.pipe``; a pronoun resolves to the last named source of its article."""
+
+    def __init__(self, registry=None, batch_size: int = 64):
+        self.registry = registry
+        self.batch_size = batch_size
+        self.nlp = french_pipeline()
+        self.article: str | None = None
+        self.last_named: dict = {}
+
+    def __call__(self, items: list[tuple[str, str]]) -> list[list[Attribution]]:
+        docs = self.nlp.pipe((text.replace("’", "'") for _, text in items), batch_size=self.batch_size)
+        out = []
+        for (article, text), doc in zip(items, docs):
+            if article != self.article:
+                self.article, self.last_named = article, {}
+            out.append(extract_parsed(text, doc, self.registry, self.last_named))
+        return out

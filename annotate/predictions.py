@@ -58,9 +58,34 @@ def choices_result(labels: Iterable[str], taxonomy: Taxonomy,
     return result
 
 
+def source_results(attributions: Iterable, taxonomy: Taxonomy, registry=None) -> list[dict]:
+    """Source spans with their per-span kind and reliability, in the labeling config's
+    controls; the reliability comes from the registry (unknown when the source is not in it).
+    Span and per-region choices share one region id, as Label Studio expects."""
+    from annotate.taxonomy import SOURCE_KIND, SOURCE_LABELS, SOURCE_RELIABILITY
+
+    result: list[dict] = []
+    for number, attribution in enumerate(a for a in attributions if a.mention is not None):
+        mention = attribution.mention
+        entry = registry.match(attribution.refers_to or mention.text) if registry is not None else None
+        reliability = entry.reliability if entry is not None else "unknown"
+        origin = f"rule:attribution/{attribution.rule}" + (f" registry:{entry.id}" if entry is not None else "")
+        where = {"start": mention.start, "end": mention.end, "text": mention.text}
+        region = f"src{number}"
+        result += [
+            {"id": region, "from_name": SOURCE_LABELS, "to_name": SENTENCE, "type": "labels",
+             "value": {**where, "labels": [taxonomy.sources.label.id]}, "origin": origin},
+            {"id": region, "from_name": SOURCE_KIND, "to_name": SENTENCE, "type": "choices",
+             "value": {**where, "choices": [attribution.kind]}, "origin": origin},
+            {"id": region, "from_name": SOURCE_RELIABILITY, "to_name": SENTENCE, "type": "choices",
+             "value": {**where, "choices": [reliability]}, "origin": "registry" if entry is not None else "default"},
+        ]
+    return result
+
+
 def build_prediction(
     sentence_id: str, scores: dict[str, float], thresholds: dict[str, float], hits: list[CueHit],
-    taxonomy: Taxonomy, model_version: str,
+    taxonomy: Taxonomy, model_version: str, sources: list[dict] | None = None,
 ) -> dict:
     """One sentence's prediction, in Label Studio's format plus ``sentence_id`` and the scores."""
     combined = combine(scores, hits)
@@ -71,6 +96,7 @@ def build_prediction(
         result.append({"id": f"cue{number}", "from_name": CUE_LABELS, "to_name": SENTENCE, "type": "labels",
                        "value": {"start": hit.start, "end": hit.end, "text": hit.text, "labels": [hit.technique]},
                        "origin": f"rule:{hit.rule}"})
+    result += sources or []
     sure = confidence(combined, thresholds)
     return {
         "sentence_id": sentence_id,

@@ -82,3 +82,25 @@ def test_a_model_of_another_taxonomy_is_refused(model_dir: Path, tmp_path: Path)
     with pytest.raises(InputError, match="not in the taxonomy: unsupported_allegation"):
         preannotate(read_sentences(SAMPLES), load_model(model_dir), load_taxonomy(other), None, tmp_path / "p.jsonl")
     assert not (tmp_path / "p.jsonl").exists()
+
+
+def test_sources_only_needs_no_model(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from annotate.cli import cli
+
+    out = tmp_path / "sources.jsonl"
+    done = CliRunner().invoke(cli, ["preannotate", str(SAMPLES), "--sources-only", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    lines = read_jsonl(out)
+    assert len(lines) == 161 and len({line["model_version"] for line in lines}) == 1
+    assert lines[0]["model_version"].startswith("sources@")
+    with_sources = [line for line in lines if line["result"]]
+    assert len(with_sources) >= 20  # the samples cite sources in most paragraphs
+    for line in with_sources:
+        assert {item["from_name"] for item in line["result"]} <= {"source", "source_kind", "source_reliability"}
+    divers = next(line for line in lines if any(item["value"].get("text") == "Divers" for item in line["result"]))
+    kinds = [item["value"]["choices"] for item in divers["result"] if item["from_name"] == "source_kind"]
+    assert kinds == [["anonymous_vague"]]
+    done = CliRunner().invoke(cli, ["preannotate", str(SAMPLES), "-o", str(tmp_path / "x.jsonl")])
+    assert done.exit_code == 1 and "give a model (-m MODEL), or --sources-only" in done.output

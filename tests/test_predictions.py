@@ -54,3 +54,36 @@ def test_confidence_is_the_margin_of_the_closest_decision() -> None:
     sure = build_prediction("x", scores(), THRESHOLDS, [], TAX, "m")
     unsure = build_prediction("y", scores(Doubt=0.48), THRESHOLDS, [], TAX, "m")
     assert unsure["score"] < sure["score"] and unsure["uncertainty"] > sure["uncertainty"]
+
+
+def test_source_spans_match_the_labeling_config_and_the_registry() -> None:
+    from annotate.attribution import extract
+    from annotate.predictions import source_results
+    from annotate.sources import load_registry
+
+    registry = load_registry()
+    text = "Selon Korvan Info, l'armée a franchi la frontière, a déclaré un proche du dossier."
+    attributions = extract(text, registry)
+    results = source_results(attributions, TAX, registry)
+    prediction = build_prediction("a:0-82", {}, {}, [], TAX, "sources@1", sources=results)
+    regions: dict[str, dict] = {}
+    for item in prediction["result"]:
+        regions.setdefault(item["id"], {})[item["from_name"]] = item
+    assert len(regions) == 2
+    korvan = next(r for r in regions.values() if r["source"]["value"]["text"] == "Korvan Info")
+    assert korvan["source_kind"]["value"]["choices"] == ["state_media"]
+    assert korvan["source_reliability"]["value"]["choices"] == ["low"]  # from configs/sources.yaml
+    assert korvan["source_reliability"]["origin"] == "registry"
+    assert "registry:korvan-info" in korvan["source"]["origin"]
+    vague = next(r for r in regions.values() if r["source"]["value"]["text"] == "un proche du dossier")
+    assert vague["source_kind"]["value"]["choices"] == ["anonymous_vague"]
+    assert vague["source_reliability"]["value"]["choices"] == ["unknown"]  # not in the registry: not guessed
+    for region in regions.values():  # span and per-region choices share offsets
+        spans = {(item["value"]["start"], item["value"]["end"]) for item in region.values()}
+        assert len(spans) == 1 and text[slice(*spans.pop())] == region["source"]["value"]["text"]
+    config = ET.fromstring(label_config(TAX))
+    controls = {node.get("name"): {child.get("alias") or child.get("value") for child in node}
+                for node in config.iter() if node.tag in ("Choices", "Labels")}
+    for item in prediction["result"]:
+        values = item["value"].get("choices") or item["value"].get("labels")
+        assert set(values) <= controls[item["from_name"]], item

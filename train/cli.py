@@ -283,13 +283,18 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
 
     @cli.command("preannotate")
     @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-    @click.option("-m", "--model", "model_dir", required=True, type=click.Path(path_type=Path),
-                  help="Model folder (`propa train`).")
+    @click.option("-m", "--model", "model_dir", type=click.Path(path_type=Path),
+                  help="Model folder (`propa train`); not needed with --sources-only.")
     @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("predictions.jsonl"),
                   show_default=True, help="Predictions JSONL (appended to: a rerun skips the sentences already in it).")
     @click.option("--cues", "cues_path", type=click.Path(dir_okay=False, path_type=Path),
                   help="Cue rules (default: configs/cues.yaml).")
     @click.option("--no-cues", is_flag=True, help="Model scores only, no cue rules.")
+    @click.option("--no-sources", is_flag=True, help="No source spans (skips the French parser: faster).")
+    @click.option("--sources-only", is_flag=True,
+                  help="Only the source spans with their kind and reliability (no technique model needed).")
+    @click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Source registry for kinds and reliability (default: configs/sources.yaml).")
     @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
     @click.option("--push", is_flag=True, help="Then add the predictions to the Label Studio project.")
     @click.option("--project", default=None, help="With --push: project title or id "
@@ -302,7 +307,8 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     @threads_option
     @runtime_option
     @taxonomy_option
-    def preannotate_cli(input_path: Path, model_dir: Path, out: Path, cues_path: Path | None, no_cues: bool,
+    def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_path: Path | None, no_cues: bool,
+                        no_sources: bool, sources_only: bool, registry_path: Path | None,
                         encoding: str | None, push: bool, project: str | None, url: str | None,
                         uncertainty_sampling: bool, batch_size: int, threads: int, runtime: str,
                         taxonomy_path: str | None) -> None:
@@ -311,7 +317,8 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         INPUT is articles (any format `propa ingest` reads) or a sentence corpus. Each
         prediction holds the techniques above their thresholds (choices), the cue spans
         found by configs/cues.yaml (a rule hit also raises its technique's score), the
-        origin of each item, the model_version, every score, and a task score for
+        sources each sentence cites (span, kind, reliability from configs/sources.yaml),
+        the origin of each item, the model_version, every score, and a task score for
         uncertainty sampling (low: a technique sits near its threshold).
         """
         from tqdm.auto import tqdm
@@ -321,10 +328,22 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         from train.model import load_model
         from train.preannotate import preannotate
 
+        from annotate.errors import InputError
+
+        if sources_only and (model_dir is not None or no_sources):
+            raise InputError("--sources-only takes no --model and no --no-sources")
+        if not sources_only and model_dir is None:
+            raise InputError("give a model (-m MODEL), or --sources-only")
         taxonomy = _taxonomy(taxonomy_path)
-        cues = None if no_cues else load_cues(taxonomy, cues_path)
+        cues = None if no_cues or sources_only else load_cues(taxonomy, cues_path)
         sentences = read_sentences(input_path, encoding)
-        model = load_model(model_dir, threads=threads, runtime=runtime)
+        model = None if sources_only else load_model(model_dir, threads=threads, runtime=runtime)
+        attributor = None
+        if not no_sources:
+            from annotate.attribution import Attributor
+            from annotate.sources import load_registry
+
+            attributor = Attributor(load_registry(registry_path, taxonomy))
         if push:  # a wrong URL or token fails now, not after the scoring
             from annotate.labelstudio import LabelStudioClient
             from annotate.settings import resolve_connection
@@ -335,10 +354,11 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
             with input_path.open("rb") as handle:
                 total = sum(1 for line in handle if line.strip())
         with tqdm(total=total, unit="sentence", desc="pre-annotating") as bar:
-            summary = preannotate(sentences, model, taxonomy, cues, out, batch_size, progress=bar.update)
+            summary = preannotate(sentences, model, taxonomy, cues, out, batch_size, progress=bar.update,
+                                  attributor=attributor)
         click.echo(f"{summary.written} sentences pre-annotated ({summary.with_techniques} with a technique, "
-                   f"{summary.with_cues} with a cue), {summary.skipped} already in {summary.out}; "
-                   f"model_version {model.model_version}")
+                   f"{summary.with_cues} with a cue, {summary.with_sources} with a source), {summary.skipped} "
+                   f"already in {summary.out}; model_version {summary.model_version}")
         if push:
             from annotate.push import DEFAULT_PROJECT, push_predictions
             from annotate.settings import resolve_connection
@@ -347,7 +367,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
             with tqdm(unit="prediction", desc="pushing") as bar:
                 pushed = push_predictions(resolve_connection(url), taxonomy, project or DEFAULT_PROJECT,
                                           read_sentences(input_path, encoding), read_predictions(out),
-                                          model.model_version, uncertainty_sampling, progress=bar.update)
+                                          summary.model_version, uncertainty_sampling, progress=bar.update)
             click.echo(f"project {pushed.project_id}: {pushed.added} predictions added, {pushed.already_there} "
                        f"tasks already had this model version, {pushed.imported_tasks} new tasks with their "
                        f"prediction; project model_version {pushed.model_version}")

@@ -17,8 +17,8 @@ from annotate.corpus import Sentence
 from annotate.cues import Cues, find_cues
 from annotate.labelstudio import batched
 from annotate.errors import InputError
-from annotate.predictions import build_prediction
-from annotate.taxonomy import Taxonomy
+from annotate.predictions import build_prediction, source_results
+from annotate.taxonomy import TECHNIQUE_PREFIX, Taxonomy
 from train.model import Model
 
 CHUNK = 1024
@@ -31,6 +31,8 @@ class PreannotateSummary:
     skipped: int  # already in the output from an earlier run
     with_techniques: int
     with_cues: int
+    with_sources: int = 0
+    model_version: str = ""
 
 
 def check_model_labels(model: Model, taxonomy: Taxonomy) -> None:
@@ -73,29 +75,61 @@ def done_ids(out: Path, model_version: str) -> set[str]:
     return ids
 
 
+def sources_version(registry) -> str:
+    """The model_version of predictions made by the attribution rules alone (--sources-only):
+    the rules' code and the registry file, hashed."""
+    import hashlib
+    import inspect
+
+    import annotate.attribution as attribution
+
+    digest = hashlib.sha256(inspect.getsource(attribution).encode())
+    if registry is not None and registry.path:
+        digest.update(Path(registry.path).read_bytes())
+    return f"sources@{digest.hexdigest()[:12]}"
+
+
 def preannotate(
-    sentences: Iterable[Sentence], model: Model, taxonomy: Taxonomy, cues: Cues | None, out: Path,
-    batch_size: int = 32, progress: Callable[[int], None] | None = None,
+    sentences: Iterable[Sentence], model: Model | None, taxonomy: Taxonomy, cues: Cues | None, out: Path,
+    batch_size: int = 32, progress: Callable[[int], None] | None = None, attributor=None,
 ) -> PreannotateSummary:
-    check_model_labels(model, taxonomy)
+    """Write one prediction a line for every sentence not yet in ``out``.
+
+    ``model`` scores the techniques (None: sources only); ``cues`` adds the cue rules'
+    spans; ``attributor`` (:class:`annotate.attribution.Attributor`) adds the source spans
+    with their kind and reliability.
+    """
+    if model is None and attributor is None:
+        raise InputError("nothing to pre-annotate with: give a model, or ask for sources")
+    if model is not None:
+        check_model_labels(model, taxonomy)
+        version = model.model_version
+        thresholds = dict(zip(model.labels, model.meta.thresholds))
+    else:
+        version, thresholds = sources_version(attributor.registry), {}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    seen = done_ids(out, model.model_version)
-    thresholds = dict(zip(model.labels, model.meta.thresholds))
-    written = skipped = with_techniques = with_cues = 0
+    seen = done_ids(out, version)
+    written = skipped = with_techniques = with_cues = with_sources = 0
     with out.open("a", encoding="utf-8") as handle:
         for chunk in batched(sentences, CHUNK):
             todo = [s for s in chunk if s.id not in seen]
             skipped += len(chunk) - len(todo)
             if todo:
-                scores = model.scores([s.text for s in todo], batch_size=batch_size)
+                texts = [s.text for s in todo]
+                scores = model.scores(texts, batch_size=batch_size) if model is not None else [()] * len(todo)
+                found = attributor([(s.article_id, s.text) for s in todo]) if attributor else [[]] * len(todo)
+                labels = model.labels if model is not None else []
                 lines = []
-                for sentence, row in zip(todo, scores):
+                for sentence, row, attributions in zip(todo, scores, found):
                     hits = find_cues(sentence.text, cues) if cues is not None else []
-                    prediction = build_prediction(sentence.id, dict(zip(model.labels, map(float, row))),
-                                                  thresholds, hits, taxonomy, model.model_version)
-                    with_techniques += any(item["type"] == "choices" for item in prediction["result"])
+                    sources = source_results(attributions, taxonomy, attributor.registry) if attributor else []
+                    prediction = build_prediction(sentence.id, dict(zip(labels, map(float, row))), thresholds,
+                                                  hits, taxonomy, version, sources=sources)
+                    with_techniques += any(item["from_name"].startswith(TECHNIQUE_PREFIX)
+                                           for item in prediction["result"])
                     with_cues += bool(hits)
+                    with_sources += bool(sources)
                     seen.add(sentence.id)
                     lines.append(json.dumps(prediction, ensure_ascii=False) + "\n")
                 handle.write("".join(lines))
@@ -103,7 +137,7 @@ def preannotate(
                 written += len(todo)
             if progress is not None:
                 progress(len(chunk))
-    return PreannotateSummary(out, written, skipped, with_techniques, with_cues)
+    return PreannotateSummary(out, written, skipped, with_techniques, with_cues, with_sources, version)
 
 
 def read_predictions(path: Path) -> dict[str, dict]:
