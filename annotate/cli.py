@@ -358,6 +358,57 @@ def gold_build_cli(src: Path, out: Path, taxonomy_path: str | None) -> None:
     click.echo("source kinds: " + ", ".join(f"{k} {v}" for k, v in summary.source_kinds.most_common()))
 
 
+# -- sources ---------------------------------------------------------------------------
+
+@cli.group("sources", cls=PropaGroup)
+def sources_cli() -> None:
+    """Who articles cite, and how far those sources can be trusted."""
+
+
+@sources_cli.command("profile")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write one JSON line per article here.")
+@click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Source registry (default: configs/sources.yaml).")
+@click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
+@taxonomy_option
+def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path | None, encoding: str | None,
+                        taxonomy_path: str | None) -> None:
+    """Sourcing profile of each article of INPUT (articles or a sentence corpus).
+
+    Per article: attributions, the share named / anonymous or vague / state-affiliated,
+    how dominant the top source is, sentences that attribute nothing, and a score from
+    0 to 100 with the reasons it lost points.
+    """
+    import json
+
+    from tqdm.auto import tqdm
+
+    from annotate.corpus import read_sentences
+    from annotate.files import atomic_write
+    from annotate.profile import profile_corpus
+    from annotate.sources import load_registry
+
+    registry = load_registry(registry_path, _taxonomy(taxonomy_path))
+    profiles = []
+    with tqdm(unit="article", desc="profiling") as bar:
+        for profile in profile_corpus(read_sentences(input_path, encoding), registry):
+            profiles.append(profile)
+            bar.update(1)
+    click.echo(f"{'article':28} {'sent.':>5} {'attr.':>5} {'named':>5} {'anon.':>5} {'state':>5} "
+               f"{'top':>5} {'unattr.':>7} {'score':>5}")
+    for p in profiles:
+        click.echo(f"{p.article_id[:28]:28} {p.sentences:5} {p.attributions:5} {p.named:5} {p.anonymous:5} "
+                   f"{p.state_media:5} {p.top_share:5.0%} {p.unattributed:7} {p.score:5}")
+        click.echo(f"    {'; '.join(p.reasons)}")
+    if out is not None:
+        with atomic_write(out) as handle:
+            for p in profiles:
+                handle.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        click.echo(f"{len(profiles)} profiles -> {out}")
+
+
 def _register_training_commands() -> None:
     from train.cli import register
 

@@ -1,0 +1,64 @@
+"""Article sourcing profiles: the figures and the score's reasons on a hand-made case, and
+on the gold corpus, neutral wire copy scores above conspiracy-leaning blogs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from annotate.attribution import Attribution, Part
+from annotate.cli import cli
+from annotate.corpus import read_sentences
+from annotate.gold import read_gold_rows
+from annotate.profile import PENALTIES, profile_article, profile_corpus
+from annotate.sources import load_registry
+from tests.conftest import ROOT
+
+REGISTRY = load_registry()
+GOLD = ROOT / "corpus" / "gold"
+
+
+def said(mention: str, kind: str) -> Attribution:
+    return Attribution(Part(0, len(mention), mention), Part(0, 1, "x"), kind, "subject")
+
+
+def test_figures_and_reasons() -> None:
+    sentences = [
+        (0, []),  # the title
+        (1, [said("Korvan Info", "state_media")]),
+        (1, [said("Korvan Info", "state_media"), said("des sources", "anonymous_vague")]),
+        (2, [said("Korvan Info", "state_media")]),
+        (2, []),
+    ]
+    profile = profile_article("a", "Titre", sentences, REGISTRY)
+    assert (profile.attributions, profile.named, profile.anonymous, profile.state_media) == (4, 3, 1, 3)
+    assert (profile.top_source, profile.top_share, profile.unattributed, profile.low_reliability) == (
+        "Korvan Info", 0.75, 1, 3)
+    expected = 100 - PENALTIES["anonymous"] / 4 - PENALTIES["state_media"] * 3 / 4 - PENALTIES["dominance"] / 2 \
+        - PENALTIES["low_reliability"] * 3 / 4 - PENALTIES["unattributed"] / 4
+    assert profile.score == round(expected)
+    assert any("Korvan Info, carries 75%" in reason for reason in profile.reasons)
+    assert any("rates low" in reason for reason in profile.reasons)
+    silent = profile_article("b", "T", [(0, []), (1, [])], REGISTRY)
+    assert silent.reasons == ["cites no source at all"] and silent.score == 100 - 35 - 20
+
+
+def test_wire_copy_scores_above_blogs_on_the_gold_set() -> None:
+    styles = {row["article_id"]: row["style"] for row in read_gold_rows(GOLD / "gold_fr.jsonl")}
+    scores: dict[str, list[int]] = {}
+    for profile in profile_corpus(read_sentences(GOLD / "articles.jsonl"), REGISTRY):
+        scores.setdefault(styles[profile.article_id], []).append(profile.score)
+    mean = {style: sum(values) / len(values) for style, values in scores.items()}
+    assert mean["wire"] > mean["state_media"] + 10 and mean["wire"] > mean["conspiracy_blog"] + 10, mean
+    assert mean["fact_check"] > mean["conspiracy_blog"], mean
+
+
+def test_cli(tmp_path: Path) -> None:
+    out = tmp_path / "profiles.jsonl"
+    done = CliRunner().invoke(cli, ["sources", "profile", str(ROOT / "corpus" / "samples"), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 8 and all(0 <= line["score"] <= 100 and line["reasons"] for line in lines)
+    assert "01-depeche-barrage" in done.output
