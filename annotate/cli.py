@@ -409,6 +409,39 @@ def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path 
         click.echo(f"{len(profiles)} profiles -> {out}")
 
 
+@sources_cli.command("suggest")
+@click.argument("pulled", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the suggested entries (YAML) here instead of printing them.")
+@click.option("--min-annotations", default=1, show_default=True, type=click.IntRange(1),
+              help="Leave out sources annotated fewer times.")
+@click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Source registry (default: configs/sources.yaml).")
+@taxonomy_option
+def sources_suggest_cli(pulled: Path, out: Path | None, min_annotations: int, registry_path: Path | None,
+                        taxonomy_path: str | None) -> None:
+    """Registry suggestions from annotators' corrections (PULLED: what `propa pull` wrote).
+
+    Named sources that annotators marked but the registry lacks, or rates with another
+    kind or reliability, as YAML entries to review before adding them to the registry.
+    """
+    from annotate.adjudicate import read_pulled_rows
+    from annotate.files import atomic_write
+    from annotate.sources import load_registry, suggest, suggestions_yaml
+
+    registry = load_registry(registry_path, _taxonomy(taxonomy_path))
+    found = suggest(read_pulled_rows(pulled), registry, min_annotations)
+    text = suggestions_yaml(found)
+    new = sum(1 for s in found if s.entry is None)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        with atomic_write(out) as handle:
+            handle.write(text)
+    click.echo(f"{len(found)} suggestions: {new} sources not in {registry.path}, {len(found) - new} rated "
+               f"otherwise" + (f" -> {out}" if out else ""), err=out is None)
+
+
 def _register_training_commands() -> None:
     from train.cli import register
 

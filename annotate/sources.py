@@ -137,3 +137,84 @@ def load_registry(path: Path | str | None = None, taxonomy: Taxonomy | None = No
         entries.append(SourceEntry(raw["id"], raw["name"].strip(), tuple(a.strip() for a in aliases), raw["kind"],
                                    str(raw.get("country") or ""), raw["reliability"], raw["basis"].strip(), where))
     return Registry(entries, str(path))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A source annotators rated that the registry lacks (``entry`` None) or rates otherwise."""
+
+    mention: str  # as annotators most often wrote it
+    kind: str  # the annotators' majority
+    reliability: str  # the annotators' majority ("" when nobody rated it)
+    annotations: int  # how many annotated spans it rests on
+    annotators: int
+    entry: SourceEntry | None
+    differs: tuple[str, ...]  # "kind", "reliability": where the registry says otherwise
+
+    def to_dict(self) -> dict:
+        return {"mention": self.mention, "kind": self.kind, "reliability": self.reliability,
+                "annotations": self.annotations, "annotators": self.annotators,
+                "registry_id": self.entry.id if self.entry else None, "differs": list(self.differs)}
+
+
+def suggest(rows, registry: Registry, min_annotations: int = 1) -> list[Suggestion]:
+    """Registry suggestions from pulled rows (`propa pull`): named sources that annotators
+    marked with a kind or a reliability the registry lacks or disagrees with. Anonymous and
+    vague sources are left out: they are not registry material."""
+    from collections import Counter, defaultdict
+
+    spans: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for row in rows:
+        for annotation in row.get("annotations") or []:
+            for span in annotation.get("spans") or []:
+                if span.get("label") != "source" or span.get("kind") == "anonymous_vague":
+                    continue
+                key = normalise(span["text"])
+                if key:
+                    spans[key].append((span["text"], span.get("kind") or "", span.get("reliability") or "",
+                                       annotation["annotator"]))
+    out = []
+    for found in spans.values():
+        if len(found) < min_annotations:
+            continue
+        mention = Counter(text for text, *_ in found).most_common(1)[0][0]
+        kinds = Counter(kind for _, kind, _, _ in found if kind)
+        ratings = Counter(rating for _, _, rating, _ in found if rating)
+        kind = kinds.most_common(1)[0][0] if kinds else ""
+        rating = ratings.most_common(1)[0][0] if ratings else ""
+        entry = registry.match(mention)
+        if entry is None:
+            differs: tuple[str, ...] = ("new",)
+        else:
+            differs = tuple(name for name, mine, theirs in (("kind", kind, entry.kind),
+                                                            ("reliability", rating, entry.reliability))
+                            if mine and mine != theirs)
+            if not differs:
+                continue
+        out.append(Suggestion(mention, kind, rating, len(found), len({a for *_, a in found}), entry, differs))
+    out.sort(key=lambda s: (-s.annotations, s.mention))
+    return out
+
+
+def suggestions_yaml(suggestions: list[Suggestion]) -> str:
+    """The suggestions as registry entries to review and paste into configs/sources.yaml."""
+    import yaml
+
+    lines = ["# Suggested by `propa sources suggest` from annotators' source spans. Review before adding:",
+             "# ratings are your team's editorial choice.", ""]
+    for s in suggestions:
+        if s.entry is None:
+            slug = re.sub(r"[^a-z0-9]+", "-", normalise(s.mention)).strip("-")[:40] or "source"
+            entry = {"id": slug, "name": s.mention, "kind": s.kind or "other",
+                     "reliability": s.reliability or "unknown",
+                     "basis": f"Annotateurs ({s.annotators}, {s.annotations} annotations) : à confirmer"}
+            lines.append(f"# new: {s.annotations} annotations by {s.annotators} annotator(s)")
+        else:
+            changed = ", ".join(f"{name}: registry {getattr(s.entry, name)}, annotators "
+                                f"{s.kind if name == 'kind' else s.reliability}" for name in s.differs)
+            lines.append(f"# {s.entry.id} ({s.entry.where}): {changed}")
+            entry = {"id": s.entry.id, "name": s.entry.name, "kind": s.kind or s.entry.kind,
+                     "reliability": s.reliability or s.entry.reliability, "basis": s.entry.basis}
+        lines.append(yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, width=1000).rstrip())
+        lines.append("")
+    return "\n".join(lines) + "\n"

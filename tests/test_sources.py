@@ -115,3 +115,42 @@ def test_kind_without_registry_comes_from_the_words() -> None:
     assert kind_of("certains observateurs") == "anonymous_vague"
     assert kind_of("un compte X anonyme") == "social_media"
     assert kind_of("le syndicat des boulangers") == "other"
+
+
+def pulled_row(sentence: str, *spans: tuple[str, str, str, str]) -> dict:
+    """A row as `propa pull` writes it: (annotator, mention, kind, reliability) per source span."""
+    annotations: dict[str, list] = {}
+    for annotator, mention, kind, reliability in spans:
+        start = sentence.index(mention)
+        annotations.setdefault(annotator, []).append({
+            "start": start, "end": start + len(mention), "text": mention, "label": "source", "kind": kind,
+            "reliability": reliability})
+    return {"id": sentence[:10], "text": sentence, "annotations": [
+        {"annotator": a, "labels": [], "spans": s, "annotation_id": 0, "lead_time": 1.0}
+        for a, s in annotations.items()]}
+
+
+def test_suggestions_from_annotators() -> None:
+    from annotate.sources import suggest, suggestions_yaml
+
+    rows = [
+        pulled_row("Selon Radio Sévranie, tout va bien.", ("a@x", "Radio Sévranie", "state_media", "mixed"),
+                   ("b@x", "Radio Sévranie", "state_media", "mixed")),  # registry says low
+        pulled_row("Le Journal de Korst affirme le contraire.",
+                   ("a@x", "Le Journal de Korst", "independent_media", "reliable")),  # not in the registry
+        pulled_row("Selon l'ACP, le pont est coupé.", ("a@x", "l'ACP", "independent_media", "reliable")),  # agrees
+        pulled_row("Selon des sources, rien.", ("a@x", "des sources", "anonymous_vague", "unknown")),  # vague
+    ]
+    found = {s.mention: s for s in suggest(rows, REGISTRY)}
+    assert set(found) == {"Radio Sévranie", "Le Journal de Korst"}
+    assert found["Radio Sévranie"].differs == ("reliability",) and found["Radio Sévranie"].annotators == 2
+    assert found["Le Journal de Korst"].entry is None and found["Le Journal de Korst"].differs == ("new",)
+    text = suggestions_yaml(list(found.values()))
+    assert "radio-sevranie" in text and "registry low, annotators mixed" in text
+    assert "id: journal-de-korst" in text and "kind: independent_media" in text
+    # The snippet is one YAML list of entries, ready to go under `sources:`.
+    import yaml
+
+    entries = yaml.safe_load(text)
+    assert {e["id"] for e in entries} == {"radio-sevranie", "journal-de-korst"}
+    assert all(set(e) == {"id", "name", "kind", "reliability", "basis"} for e in entries)
