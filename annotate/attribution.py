@@ -21,6 +21,7 @@ parsing (same length: offsets are unchanged).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -163,6 +164,7 @@ class Attribution:
     rule: str  # which rule found it: "subject", "inverted", "preposition", "source-line", "agentless"
     content: Part | None = None
     refers_to: str = ""
+    self_citation: bool = False  # the article's own outlet ("nos informations", its name)
 
     def to_dict(self) -> dict:
         def part(p: Part | None) -> dict | None:
@@ -173,6 +175,8 @@ class Attribution:
             out["content"] = part(self.content)
         if self.refers_to:
             out["refers_to"] = self.refers_to
+        if self.self_citation:
+            out["self_citation"] = True
         return out
 
 
@@ -497,7 +501,54 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
                 attribution.mention.text.lower() not in PRONOUNS:
             _remember(attribution.mention.text, attribution.kind, last_named)
     found.sort(key=lambda a: (a.mention or a.cue).start)
-    return found
+    return [dataclasses.replace(a, content=_content(text, a)) if a.content is None else a for a in found]
+
+
+_QUOTE = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
+# Between a quote and the cue that follows it: ", a déclaré", "», a-t-il ajouté", " — affirme".
+_BETWEEN = re.compile(r"[\s,\u00a0\u202f–—-]*(?:(?:a|ont|avait|avaient|aura|auraient|aurait)(?:-t-(?:il|elle|on))?"
+                      r"\s+)?")
+_THAT = re.compile(r"(?<!\w)(?:que|qu')\s*", re.IGNORECASE)
+
+
+def _content(text: str, attribution: Attribution) -> Part | None:
+    """What is attributed, when it can be told: the quote the cue introduces or follows, the
+    clause after "que", or, for "selon X, ...", the rest of the sentence."""
+    if attribution.cue is None or attribution.rule in ("source-line",):
+        return None
+    cue = attribution.cue
+    anchor = attribution.mention or cue
+    quotes = list(_QUOTE.finditer(text))
+    clitic = attribution.mention is not None and attribution.mention.text.lower() in PRONOUNS and \
+        attribution.mention.start < cue.start  # "a-t-il ajouté": the pronoun sits inside the verb group
+    boundary = cue.start if clitic else min(cue.start, anchor.start)
+    before = [q for q in quotes if q.end() <= boundary and _BETWEEN.fullmatch(text[q.end():boundary])]
+    if before:  # "« ... », a déclaré X"
+        q = before[-1]
+        return Part(q.start(), q.end(), text[q.start():q.end()])
+    after_cue = max(cue.end, attribution.mention.end if attribution.mention else cue.end)
+    following = [q for q in quotes if q.start() >= after_cue and
+                 re.fullmatch(r"[\s:,\u00a0\u202f]*", text[after_cue:q.start()])]
+    if following:  # "X a déclaré : « ... »"
+        q = following[0]
+        return Part(q.start(), q.end(), text[q.start():q.end()])
+    if re.search(r"(?<!\w)(?:que|qu')$", cue.text.strip(), re.IGNORECASE):  # "il se dit que ..."
+        return _part(text, cue.end, len(text.rstrip(" .!?…")))
+    that = _THAT.match(text, after_cue) or _THAT.match(text, after_cue + 1)
+    if that is None and attribution.rule in ("subject", "agentless"):
+        that = _THAT.search(text, cue.end, min(len(text), cue.end + 40))
+    if that is not None:  # "X affirme que ..."
+        end = len(text.rstrip(" .!?…"))
+        return _part(text, that.end(), end)
+    if attribution.rule == "inverted":  # "La production a progressé de 12 %, a annoncé le ministère."
+        comma = text.rfind(",", 0, boundary)
+        if comma > 0:
+            return _part(text, 0, comma)
+    if attribution.rule in ("preposition", "opinion") and cue.start < 3:  # "Selon X, ..." opens the sentence
+        comma = text.find(",", anchor.end)
+        if comma > 0:
+            return _part(text, comma + 1, len(text.rstrip(" .!?…")))
+    return None
 
 
 def _remember(mention: str, kind: str, last_named: dict | None) -> None:
@@ -530,11 +581,36 @@ class Attributor:
         self.article: str | None = None
         self.last_named: dict = {}
 
-    def __call__(self, items: list[tuple[str, str]]) -> list[list[Attribution]]:
-        docs = self.nlp.pipe((text.replace("’", "'") for _, text in items), batch_size=self.batch_size)
+    def __call__(self, items: list[tuple]) -> list[list[Attribution]]:
+        """``items``: (article id, sentence) or (article id, sentence, outlet of the article)."""
+        docs = self.nlp.pipe((item[1].replace("’", "'") for item in items), batch_size=self.batch_size)
         out = []
-        for (article, text), doc in zip(items, docs):
+        for item, doc in zip(items, docs):
+            article, text, outlet = item[0], item[1], (item[2] if len(item) > 2 else "")
             if article != self.article:
                 self.article, self.last_named = article, {}
-            out.append(extract_parsed(text, doc, self.registry, self.last_named))
+            found = extract_parsed(text, doc, self.registry, self.last_named)
+            out.append([mark_self_citation(a, outlet, self.registry) for a in found] if outlet else found)
         return out
+
+
+_NEWSROOM = re.compile(r"^(?:nos|notre)\s+(?:informations?|rédaction|journalistes?|équipes?|micros?|"
+                       r"confrères|reporters?|envoyée?s?\s+spéciale?s?|correspondante?s?|sources)\b", re.IGNORECASE)
+
+
+def mark_self_citation(attribution: Attribution, outlet: str, registry=None) -> Attribution:
+    """Flag an attribution to the article's own outlet: its name (as the registry or plain
+    normalisation matches it) or a newsroom's "nos informations", "notre rédaction"."""
+    from annotate.sources import normalise
+
+    if attribution.mention is None or not outlet:
+        return attribution
+    mention = attribution.mention.text
+    own = bool(_NEWSROOM.match(mention.replace("’", "'")))
+    if not own:
+        if registry is not None and registry.match(mention) is not None:
+            own = registry.match(mention) is registry.match(outlet)
+        else:
+            own = normalise(mention) == normalise(outlet)
+    return dataclasses.replace(attribution, self_citation=True, refers_to=attribution.refers_to or outlet) \
+        if own else attribution

@@ -69,7 +69,8 @@ def source_results(attributions: Iterable, taxonomy: Taxonomy, registry=None) ->
         mention = attribution.mention
         entry = registry.match(attribution.refers_to or mention.text) if registry is not None else None
         reliability = entry.reliability if entry is not None else "unknown"
-        origin = f"rule:attribution/{attribution.rule}" + (f" registry:{entry.id}" if entry is not None else "")
+        origin = (f"rule:attribution/{attribution.rule}" + (f" registry:{entry.id}" if entry is not None else "")
+                  + (" self-citation" if attribution.self_citation else ""))
         where = {"start": mention.start, "end": mention.end, "text": mention.text}
         region = f"src{number}"
         result += [

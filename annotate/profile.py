@@ -41,6 +41,7 @@ class ArticleProfile:
     top_source: str
     top_share: float
     unattributed: int  # body sentences that cite nobody
+    self_citations: int  # attributions to the article's own outlet
     score: int
     reasons: list[str] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)
@@ -103,8 +104,11 @@ def profile_article(article_id: str, title: str, sentences: list[tuple[int, list
             reasons.append(f"{unattributed} of {len(body)} sentences attribute nothing (-{lost:.0f})")
     if not reasons:
         reasons.append("every attribution is named, none dominates")
+    own = sum(a.self_citation for a in attributions)
+    if own:
+        reasons.append(f"{own} attributions are to the outlet itself (no points lost: said for the reader)")
     return ArticleProfile(article_id, title, len(sentences), total, named, anonymous, state, low, top,
-                          round(top_share, 3), unattributed, max(0, round(score)), reasons, dict(kinds))
+                          round(top_share, 3), unattributed, own, max(0, round(score)), reasons, dict(kinds))
 
 
 def profile_corpus(sentences: Iterable, registry=None, attributor=None) -> Iterable[ArticleProfile]:
@@ -116,7 +120,7 @@ def profile_corpus(sentences: Iterable, registry=None, attributor=None) -> Itera
     current: list = []
 
     def flush() -> ArticleProfile:
-        found = attributor([(s.article_id, s.text) for s in current])
+        found = attributor([(s.article_id, s.text, s.outlet) for s in current])
         return profile_article(current[0].article_id, current[0].title,
                                [(s.paragraph_index, f) for s, f in zip(current, found)], registry)
 

@@ -79,6 +79,11 @@ def main() -> None:
             counts["overlap"] += len(pairs)
             predicted_with_mention = [a for a in found if a.mention is not None]
             for i, j in pairs:
+                if gold[j].get("content"):
+                    wanted, got = gold[j]["content"], predicted_with_mention[i].content
+                    counts["content_gold"] += 1
+                    counts["content_overlap"] += got is not None and got.start < wanted["end"] and \
+                        wanted["start"] < got.end
                 same = predicted_with_mention[i].kind == gold[j]["kind"]
                 kinds["right" if same else "wrong"] += 1
                 if not same:
@@ -96,6 +101,10 @@ def main() -> None:
         print(f"source spans, {name:7}: precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
     total = kinds["right"] + kinds["wrong"]
     print(f"kind accuracy on the {total} spans matched by overlap: {kinds['right'] / total if total else 0:.3f}")
+    if counts["content_gold"]:
+        print(f"attributed content: found and overlapping the gold content for {counts['content_overlap']} of the "
+              f"{counts['content_gold']} matched attributions whose gold has one "
+              f"({counts['content_overlap'] / counts['content_gold']:.3f})")
     if confusion:
         print("kind confusions (gold -> predicted): " + ", ".join(f"{g}->{p} {n}" for (g, p), n
                                                                   in confusion.most_common(8)))

@@ -154,3 +154,33 @@ def test_suggestions_from_annotators() -> None:
     entries = yaml.safe_load(text)
     assert {e["id"] for e in entries} == {"radio-sevranie", "journal-de-korst"}
     assert all(set(e) == {"id", "name", "kind", "reliability", "basis"} for e in entries)
+
+
+@pytest.mark.parametrize("sentence, content", [
+    ("« Nous ne céderons pas », a déclaré le ministre.", "« Nous ne céderons pas »"),
+    ("« Jamais », a-t-il ajouté.", "« Jamais »"),
+    ("Le ministère a indiqué que deux soldats avaient été blessés.", "deux soldats avaient été blessés"),
+    ("Le président a déclaré : « Rien ne changera. »", "« Rien ne changera. »"),
+    ("Selon des sources, l'armée avance vers le nord.", "l'armée avance vers le nord"),
+    ("La production a progressé de 12 %, a annoncé le ministère.", "La production a progressé de 12 %"),
+    ("Il se dit que le ministre va démissionner.", "le ministre va démissionner"),
+])
+def test_attributed_content(sentence: str, content: str) -> None:
+    (attribution,) = extract(sentence, REGISTRY)
+    assert attribution.content is not None and attribution.content.text == content
+    assert sentence[attribution.content.start:attribution.content.end] == content
+
+
+def test_self_citation_through_the_articles_outlet() -> None:
+    from annotate.attribution import Attributor
+
+    attributor = Attributor(REGISTRY)
+    found = attributor([
+        ("a", "Selon nos informations, le ministre va démissionner.", "Le Courrier de l'Aube"),
+        ("a", "Le Courrier de l'Aube a révélé mardi que le contrat était signé.", "Le Courrier de l'Aube"),
+        ("a", "Le Quotidien valdorien affirme le contraire.", "Le Courrier de l'Aube"),
+    ])
+    flags = [[(a.mention.text, a.self_citation) for a in sentence] for sentence in found]
+    assert flags == [[("nos informations", True)], [("Le Courrier de l'Aube", True)],
+                     [("Le Quotidien valdorien", False)]]
+    assert found[0][0].kind == "anonymous_vague"  # self-cited, still not checkable by the reader

@@ -118,7 +118,7 @@ def preannotate(
             if todo:
                 texts = [s.text for s in todo]
                 scores = model.scores(texts, batch_size=batch_size) if model is not None else [()] * len(todo)
-                found = attributor([(s.article_id, s.text) for s in todo]) if attributor else [[]] * len(todo)
+                found = attributor([(s.article_id, s.text, s.outlet) for s in todo]) if attributor else [[]] * len(todo)
                 labels = model.labels if model is not None else []
                 lines = []
                 for sentence, row, attributions in zip(todo, scores, found):
