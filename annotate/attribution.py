@@ -79,7 +79,8 @@ ANONYMOUS_HEADS = frozenset("""
     élu élus homme femme ancien ancienne prix
 """.split())
 VAGUE_DETERMINERS = ("un ", "une ", "des ", "certains ", "certaines ", "plusieurs ", "de nombreux ",
-                     "de nombreuses ", "nombre de ", "beaucoup de ", "quelques ", "d'autres ", "divers ")
+                     "de nombreuses ", "nombre de ", "beaucoup de ", "quelques ", "d'autres ", "divers ", "ces ",
+                     "ceux ", "celles ", "tout le monde", "nombreux ")
 OFFICIAL_WORDS = frozenset("""
     ministère ministre ministres gouvernement gouvernements présidence président présidente premier
     préfecture préfet préfète mairie maire maires armée armées état-major police gendarmerie douane douanes
@@ -91,7 +92,8 @@ OFFICIAL_WORDS = frozenset("""
     cour-des-comptes conseil-d'état cnil arcom météo-france sncf edf rte ars onu oms mission régulateur
     délibération décret circulaire communiqué bulletin statistique statistiques inspecteur inspectrice
     porte-parole ministérielle gouvernemental gouvernementale municipal municipale préfectoral officiel
-    santé garde sapeurs-pompiers chef cheffe commandante procureur juge juges juridiction
+    santé garde sapeurs-pompiers chef cheffe commandante procureur juge juges juridiction défenseur
+    haut-commissariat capitainerie caisse rapporteur rapporteure gestionnaire
 """.split())
 EXPERT_WORDS = frozenset("""
     chercheur chercheuse chercheurs professeur professeure universitaire université institut laboratoire
@@ -107,7 +109,7 @@ MEDIA_WORDS = frozenset("""
 """.split())
 SOCIAL_WORDS = frozenset("""
     compte comptes vidéo vidéos publication publications message messages tweet tweets post posts
-    telegram tiktok facebook x youtube instagram whatsapp réseaux réseau influenceur influenceuse
+    telegram tiktok facebook youtube instagram whatsapp influenceur influenceuse
     internautes blogueur blogueuse
 """.split())
 PRONOUNS = frozenset({"il", "elle", "ils", "elles", "on"})
@@ -299,6 +301,26 @@ def _mistagged_verb(doc, token) -> bool:
         and re.search(r"(?:e|ent|t)$", token.lower_) is not None
 
 
+_APPOSITION = re.compile(r",\s+((?:l'|le |la |les |un |une )?[a-zàâçéèêëîïôûù][^,«»]{2,140}?),")
+
+
+_FINITE = re.compile(r"\b(?:a|ont|est|sont|avait|avaient|était|étaient|serait|aurait|sera|va|vont|fait|font)\b")
+
+
+def _with_apposition(text: str, mention: Part) -> Part:
+    """A bare name followed by its description between commas takes the description along
+    ("Ilse Marquant, coordinatrice de l'organisation dans la région, a déclaré"): it is what
+    identifies the source, and what its kind is read from."""
+    words = mention.text.split()
+    if not words or not words[0][:1].isupper() or words[0].lower() in ("le", "la", "les", "l'", "un", "une", "des"):
+        return mention
+    match = _APPOSITION.match(text.replace("’", "'"), mention.end)
+    if match is None or len(match.group(1).split()) > 18 or _FINITE.search(match.group(1)):
+        return mention  # too long, or a clause ("l'armée a franchi la frontière"), not a description
+    end = match.end(1)
+    return Part(mention.start, end, text[mention.start:end])
+
+
 def _content_before(doc, group: int) -> bool:
     """An inverted reporting verb follows what it reports: a quote, or a clause with a verb
     ("La production a progressé de 12 %, a annoncé le ministère"); a comma that closes an
@@ -339,12 +361,14 @@ def kind_of(mention: str, registry=None) -> str:
                                                "son", "sa", "ses", "leur", "leurs", "notre", "nos", "ce", "cette",
                                                "certains", "certaines", "plusieurs", "nombreux", "nombreuses",
                                                "quelques", "autres", "d'autres", "divers", "diverses")), words[0])
-    if any(w in SOCIAL_WORDS for w in words[:4]):
+    if any(w in SOCIAL_WORDS for w in words[:4]) or "réseaux sociaux" in low or re.search(r"\bcompte x\b", low):
         return "social_media"
-    if low.startswith(VAGUE_DETERMINERS) and (head in ANONYMOUS_HEADS or head in EXPERT_WORDS) and not has_name:
-        return "anonymous_vague"
+    if low.startswith(VAGUE_DETERMINERS) and not has_name:
+        return "anonymous_vague"  # "un haut responsable du ministère", "des économistes indépendants"
     if head in ANONYMOUS_HEADS and not has_name:
         return "anonymous_vague"
+    if head == "agence" and "presse" not in words:
+        return "official"  # "l'agence régionale de santé"; a news agency says "agence de presse" or has a name
     if head in MEDIA_WORDS or any(w in MEDIA_WORDS for w in words[:2]):
         return "independent_media"
     if any(w in OFFICIAL_WORDS for w in words[:6]):
@@ -371,6 +395,11 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
     taken: list[tuple[int, int]] = []
 
     def add(attribution: Attribution) -> None:
+        if attribution.mention is not None and attribution.rule in ("subject", "opinion", "inverted"):
+            mention = _with_apposition(text, attribution.mention)
+            if mention is not attribution.mention:
+                kind = kind_of(mention.text, registry)
+                attribution = dataclasses.replace(attribution, mention=mention, kind=kind)
         spans = [p for p in (attribution.mention, attribution.cue) if p is not None]
         if any(s.start < e and b < s.end for s in spans for b, e in taken):
             return
