@@ -59,9 +59,13 @@ def cli() -> None:
       propa push sentences.jsonl                       sentences -> tasks
       (annotate in Label Studio)
       propa pull --out data/annotated                  annotations -> dataset
-      propa data split data/annotated/dataset -o data/split
+      propa agreement data/annotated                   who agrees on what
+      propa adjudicate data/annotated --review         one answer per sentence
+      propa data split data/adjudicated/dataset -o data/split
       propa train -c configs/train/tfidf.yaml          dataset -> model
       propa evaluate models/tfidf data/split           metrics per label
+      propa preannotate NEW -m models/tfidf --push     predictions back into Label Studio
+      propa sources profile NEW                        who each article cites
 
     State (the local server, its log and the connection config) lives in ./.propa,
     or in $PROPA_HOME.
