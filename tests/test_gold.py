@@ -28,11 +28,12 @@ def rows() -> list[dict]:
     return read_gold_rows(GOLD / GOLD_FILE)
 
 
-def test_checked_in_build_is_up_to_date(tmp_path: Path) -> None:
-    build_gold(GOLD / "src", tmp_path, TAX)
+@pytest.mark.parametrize("folder", [GOLD, GOLD / "heldout"], ids=["gold", "heldout"])
+def test_checked_in_build_is_up_to_date(tmp_path: Path, folder: Path) -> None:
+    build_gold(folder / "src", tmp_path, TAX)
     for name in (ARTICLES_FILE, GOLD_FILE):
-        assert (tmp_path / name).read_bytes() == (GOLD / name).read_bytes(), \
-            f"corpus/gold/{name} is stale: run `propa gold build`"
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), \
+            f"{folder / name} is stale: run `propa gold build {folder / 'src'} -o {folder}`"
 
 
 def test_size_and_balance(rows: list[dict]) -> None:
