@@ -77,6 +77,7 @@ POSITIVES = {
         ("D’après nos informations, le contrat a été signé en secret.", "D’après nos informations"),
         ("Il se dit que le ministre pourrait démissionner avant l’été.", "Il se dit que"),
         (f"Le sommet serait annulé, selon{NBSP}des sources concordantes.", f"selon{NBSP}des sources concordantes"),
+        ("Selon des sources sur place, les missiles ont été tirés de nuit.", "Selon des sources sur place"),
         ("Des témoins anonymes décrivent des scènes de pillage.", "témoins anonymes"),
         ("SELON CERTAINS, la réforme serait déjà enterrée.", "SELON CERTAINS"),
         ("Beaucoup de gens disent que l’eau du robinet est contaminée.", "Beaucoup de gens disent"),
