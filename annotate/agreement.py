@@ -146,29 +146,32 @@ def technique_agreement(items: dict[str, dict[str, Answer]], technique: str, ann
     return TechniqueAgreement(technique, len(shared), positives, alpha, kappas, flag)
 
 
+def span_totals(pairs: list[tuple[Answer, Answer]], pick, exact: bool, with_kind: bool = False) -> tuple[int, int, int]:
+    """(matched, spans on the left, spans on the right) summed over pairs of answers, for the
+    spans ``pick`` keeps."""
+    totals = [0, 0, 0]
+    for left, right in pairs:
+        for k, value in enumerate(span_f1([s for s in left.spans if pick(s)], [s for s in right.spans if pick(s)],
+                                          exact=exact, with_kind=with_kind)):
+            totals[k] += value
+    return totals[0], totals[1], totals[2]
+
+
+def _parts(source_label: str) -> tuple:
+    return (("cues", lambda s: s[0] != source_label), ("sources", lambda s: s[0] == source_label))
+
+
 def pair_spans(items: dict[str, dict[str, Answer]], a: str, b: str, source_label: str) -> dict:
     """Span F1 between two annotators over the sentences both annotated."""
     out = {}
-    both = [per for per in items.values() if a in per and b in per]
-    for part, pick in (("cues", lambda s: s[0] != source_label), ("sources", lambda s: s[0] == source_label)):
+    pairs = [(per[a], per[b]) for per in items.values() if a in per and b in per]
+    for part, pick in _parts(source_label):
         for mode in ("overlap", "exact"):
-            totals = [0, 0, 0]
-            for per in both:
-                left = [s for s in per[a].spans if pick(s)]
-                right = [s for s in per[b].spans if pick(s)]
-                for k, value in enumerate(span_f1(left, right, exact=mode == "exact")):
-                    totals[k] += value
+            totals = span_totals(pairs, pick, exact=mode == "exact")
             out[f"{part}_{mode}_f1"] = f1(*totals)
             out[f"{part}_spans"] = totals[1] + totals[2]
-        if part == "sources":
-            totals = [0, 0, 0]
-            for per in both:
-                left = [s for s in per[a].spans if pick(s)]
-                right = [s for s in per[b].spans if pick(s)]
-                for k, value in enumerate(span_f1(left, right, exact=False, with_kind=True)):
-                    totals[k] += value
-            out["sources_overlap_same_kind_f1"] = f1(*totals)
-    out["items"] = len(both)
+    out["sources_overlap_same_kind_f1"] = f1(*span_totals(pairs, _parts(source_label)[1][1], False, with_kind=True))
+    out["items"] = len(pairs)
     return out
 
 
@@ -189,14 +192,7 @@ def against_gold(items: dict[str, dict[str, Answer]], gold: dict[str, Answer], a
         if any(mine) or any(truth):
             per_technique[technique] = {"kappa": cohen_kappa(mine, truth), "gold_positives": sum(truth),
                                         "chosen": sum(mine)}
-    spans = {}
-    for part, pick in (("cues", lambda s: s[0] != source_label), ("sources", lambda s: s[0] == source_label)):
-        totals = [0, 0, 0]
-        for mine, truth in common:
-            for k, value in enumerate(span_f1([s for s in mine.spans if pick(s)],
-                                              [s for s in truth.spans if pick(s)], exact=False)):
-                totals[k] += value
-        spans[f"{part}_overlap_f1"] = f1(*totals)
+    spans = {f"{part}_overlap_f1": f1(*span_totals(common, pick, exact=False)) for part, pick in _parts(source_label)}
     return {"items": len(common), "precision": precision, "recall": recall, "micro_f1": micro,
             "techniques": per_technique, **spans}
 

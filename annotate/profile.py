@@ -76,32 +76,29 @@ def profile_article(article_id: str, title: str, sentences: list[tuple[int, list
     top_share = top_count / len(attributions) if attributions else 0.0
     unattributed = sum(1 for _, found in body if not found)
     score, reasons = 100.0, []
+
+    def lose(penalty: str, share: float, reason: str) -> None:
+        nonlocal score
+        lost = PENALTIES[penalty] * share
+        score -= lost
+        reasons.append(f"{reason} (-{lost:.0f})")
+
     total = len(attributions)
     if total == 0:
         score -= PENALTIES["anonymous"] + PENALTIES["unattributed"]
         reasons.append("cites no source at all")
     else:
         if anonymous:
-            lost = PENALTIES["anonymous"] * anonymous / total
-            score -= lost
-            reasons.append(f"{anonymous} of {total} attributions are anonymous or vague (-{lost:.0f})")
+            lose("anonymous", anonymous / total, f"{anonymous} of {total} attributions are anonymous or vague")
         if state:
-            lost = PENALTIES["state_media"] * state / total
-            score -= lost
-            reasons.append(f"{state} of {total} attributions are to state-affiliated media (-{lost:.0f})")
+            lose("state_media", state / total, f"{state} of {total} attributions are to state-affiliated media")
         if total >= MIN_ATTRIBUTIONS_FOR_DOMINANCE and top_share > DOMINANCE_FLOOR:
-            lost = PENALTIES["dominance"] * (top_share - DOMINANCE_FLOOR) / (1 - DOMINANCE_FLOOR)
-            score -= lost
-            reasons.append(f"one source, {top}, carries {top_share:.0%} of the attributions (-{lost:.0f})")
+            lose("dominance", (top_share - DOMINANCE_FLOOR) / (1 - DOMINANCE_FLOOR),
+                 f"one source, {top}, carries {top_share:.0%} of the attributions")
         if low:
-            lost = PENALTIES["low_reliability"] * low / total
-            score -= lost
-            reasons.append(f"{low} attributions to sources the registry rates low (-{lost:.0f})")
+            lose("low_reliability", low / total, f"{low} attributions to sources the registry rates low")
         if body and unattributed:
-            share = unattributed / len(body)
-            lost = PENALTIES["unattributed"] * share
-            score -= lost
-            reasons.append(f"{unattributed} of {len(body)} sentences attribute nothing (-{lost:.0f})")
+            lose("unattributed", unattributed / len(body), f"{unattributed} of {len(body)} sentences attribute nothing")
     if not reasons:
         reasons.append("every attribution is named, none dominates")
     own = sum(a.self_citation for a in attributions)

@@ -79,8 +79,9 @@ class Registry:
             return None
         if key in self._exact:
             return self._exact[key]
-        if bag(key) in self._bags and len(bag(key)) > 1:
-            return self._bags[bag(key)]
+        words = bag(key)
+        if words in self._bags and len(words) > 1:
+            return self._bags[words]
         padded = f" {key} "
         for alias, entry in self._by_length:
             if len(alias) >= 3 and f" {alias} " in padded:

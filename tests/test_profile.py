@@ -8,10 +8,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from annotate.attribution import Attribution, Part
+from annotate.attribution import Attribution
 from annotate.cli import cli
 from annotate.corpus import read_sentences
 from annotate.gold import read_gold_rows
+from annotate.segment import Span
 from annotate.profile import PENALTIES, profile_article, profile_corpus
 from annotate.sources import load_registry
 from tests.conftest import ROOT
@@ -21,7 +22,7 @@ GOLD = ROOT / "corpus" / "gold"
 
 
 def said(mention: str, kind: str) -> Attribution:
-    return Attribution(Part(0, len(mention), mention), Part(0, 1, "x"), kind, "subject")
+    return Attribution(Span(0, len(mention), mention), Span(0, 1, "x"), kind, "subject")
 
 
 def test_figures_and_reasons() -> None:
