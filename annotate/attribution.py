@@ -10,7 +10,18 @@ two), so the rules work on the dependency parse and on the words around a cue:
   "« ... », affirme le ministère", "a-t-il ajouté" -> the pronoun);
 - "selon X", "d'après X", "de l'avis de X", "aux dires de X", "cité par X", "de source X";
 - "Source : X" lines; agentless forms ("il est rapporté que", "il se dit que", "on dit que",
-  "a-t-on appris").
+  "a-t-on appris");
+- the subject found through what the small model parses badly: a title before a name ("Le
+  maire, Bertrand Olivet, a appelé"), an incise ("L'ONG X, qui ..., a jugé"), adverbs inside
+  the verb group ("a certes démenti", "confient d'ailleurs que"), a relative ("Des experts que
+  nous avons consultés affirment"), a clitic after the verb ("explique-t-il", "nous dit-on"),
+  locutions ("fait état", "laisse entendre", "est formel"), an infinitive after "se borne à",
+  "a beau", reflexive verbs ("s'inquiètent"); agents a few words after their participle
+  ("publiée dès le 3 mai par X"), and the publisher of figures ("selon les chiffres publiés
+  par X").
+
+Negated silence ("ce que la commission n'a pas commenté"), passives ("aucun décès n'a été
+signalé") and rhetorical subjects ("ceux qui", "les mêmes") are not attributions.
 
 The mention's kind (official, state media, independent media, expert/NGO, anonymous or
 vague, social media, other) comes from the source registry when the mention names a
@@ -34,16 +45,31 @@ REPORTING_VERBS = frozenset("""
     affirmer déclarer indiquer préciser souligner assurer estimer accuser rapporter annoncer démentir
     confier marteler expliquer ajouter dire raconter révéler confirmer reconnaître admettre avertir
     prévenir dénoncer affirmer certifier noter observer relever rappeler répondre répliquer insister
-    juger considérer penser craindre redouter regretter déplorer se_féliciter féliciter promettre
+    juger considérer penser craindre redouter regretter déplorer promettre
     assurer garantir jurer prétendre soutenir arguer plaider réclamer exiger demander appeler
-    s'inquiéter inquiéter alerter signaler mentionner écrire publier titrer commenter résumer
+    alerter signaler mentionner écrire publier titrer commenter résumer
     témoigner conclure mettre_en_garde avancer évoquer laisser_entendre suggérer insinuer
     contester nier réfuter rétorquer lancer asséner claironner fustiger qualifier
     détailler annoncer communiquer informer indiquer nier saluer contredire maintenir trancher
     attribuer chiffrer montrer répéter balayer anticiper prévoir recenser diffuser dévoiler
-    marteler reprocher menacer nuancer tempérer s'alarmer alarmer rassurer souligner proclamer
-    recenser constater
+    marteler reprocher menacer nuancer tempérer rassurer souligner proclamer
+    recenser constater parler murmurer invoquer recommander prédire vanter chuchoter
 """.split())
+# Two-word reporting locutions: the verb's lemma and the word that must follow it.
+LOCUTIONS = {("faire", "état"), ("faire", "savoir"), ("laisser", "entendre"), ("mettre", "en"), ("être", "formel"),
+             ("être", "formelle"), ("être", "formels"), ("être", "formelles")}
+# Verbs that report only in their reflexive form ("des médecins s'inquiètent", "l'opposition s'indigne").
+REFLEXIVE_VERBS = frozenset({"inquiéter", "alarmer", "féliciter", "réjouir", "indigner", "étonner", "plaindre",
+                             "interroger", "émouvoir", "insurger"})
+# Verbs that govern a reporting infinitive ("se borne à affirmer", "a beau répéter",
+# "a préféré saluer"): the subject of the governing verb is the source.
+GOVERNORS = frozenset({"borner", "contenter", "beau", "raison", "préférer", "refuser", "continuer", "cesser",
+                       "tenir", "persister", "s'empresser", "empresser", "choisir", "oser"})
+# Adverbials that may sit inside a verb group ("a pour sa part indiqué", "confient d'ailleurs que").
+_INCISE = re.compile(r"(?<!\w)(?:pour (?:sa|leur|ma|notre|votre) part|de (?:son|leur|mon|notre) côté|d'ailleurs|"
+                     r"par ailleurs|en outre|lui-même|elle-même|eux-mêmes|elles-mêmes|en privé|en effet|"
+                     r"à son tour|quant à lui|quant à elle|de nouveau|à nouveau|encore une fois)(?!\w)",
+                     re.IGNORECASE)
 
 # A preposition or locution that attributes what follows to the noun phrase after it.
 PREPOSITION_CUES = ("selon", "d'après", "de l'avis de", "de l'avis d'", "aux dires de", "aux dires d'",
@@ -52,13 +78,25 @@ PREPOSITION_CUES = ("selon", "d'après", "de l'avis de", "de l'avis d'", "aux di
 _PREPOSITION = re.compile(r"(?<!\w)(" + "|".join(re.escape(c) for c in sorted(PREPOSITION_CUES, key=len,
                                                                                       reverse=True))
                           + r")(?!\w)\s+", re.IGNORECASE)
+# "selon les données publiées jeudi par X": the publisher is part of the source.
+_PUBLISHED_BY = re.compile(r"\s*(?:publiée?s?|diffusée?s?|réalisée?s?|communiquée?s?|rendue?s? publique?s?|établie?s?|"
+                           r"compilée?s?|transmise?s?|fournie?s?|menée?s?|commandée?s?)(?:\s+[^\s,.;:«»]+){0,4}?\s+par\s+",
+                           re.IGNORECASE)
+# What follows "selon" without being a source: "selon laquelle", "selon les secteurs".
+_NOT_AFTER_CUE = re.compile(r"^(?:lequel|laquelle|lesquels|lesquelles|les? (?:secteurs?|cas|régions?|pays|années?|"
+                            r"âges?|périodes?|modèles?|saisons?|besoins?|circonstances|scénarios?|hypothèses?|"
+                            r"moments?|jours?|heures?)|l'(?:âge|heure|année|endroit))\b", re.IGNORECASE)
 _OPINION = re.compile(r"^(Pour|Aux yeux de|Aux yeux d'|De l'avis de|De l'avis d')\s*", re.IGNORECASE)
 _NOT_SOURCES = frozenset({"l'instant", "le moment", "autant", "cela", "ce faire", "sa part", "leur part", "ma part",
                           "notre part", "mémoire", "rappel", "l'heure", "le reste", "finir", "commencer", "conclure"})
-# Participles whose agent ("publiée par X", "relayée par X") is a source.
+# Participles whose agent ("publiée par X", "relayée par X", "démentie par X") is a source.
 AGENT_VERBS = frozenset({"publier", "relayer", "reprendre", "diffuser", "citer", "rapporter", "recommander",
                          "signaler", "partager", "repérer", "commander", "réaliser", "mener", "commanditer",
-                         "produire", "établir", "révéler", "dévoiler"})
+                         "produire", "établir", "révéler", "dévoiler", "annoncer", "affirmer", "déclarer",
+                         "indiquer", "confirmer", "démentir", "dénoncer", "évoquer", "avancer", "mentionner", "relever",
+                         "constater", "recenser", "chiffrer", "estimer", "contester", "nier", "communiquer",
+                         "transmettre", "formuler", "qualifier", "juger", "attester", "authentifier", "certifier",
+                         "attribuer", "revendiquer", "soutenir_thèse", "rédiger", "signer", "filmer", "photographier"})
 # "Interrogé par l'ACP", "consultés par Vérif'Actu": the one who asks or reads is not the source.
 _SOURCE_LINE = re.compile(r"^(Sources?\s*:)\s*(.+?)\s*\.?$")
 _AGENTLESS = re.compile(r"(?<!\w)(il est rapporté que|il se dit que|il se murmure que|on dit que|on raconte que|"
@@ -94,7 +132,17 @@ OFFICIAL_WORDS = frozenset("""
     délibération décret circulaire communiqué bulletin statistique statistiques inspecteur inspectrice
     porte-parole ministérielle gouvernemental gouvernementale municipal municipale préfectoral officiel
     santé garde sapeurs-pompiers chef cheffe commandante procureur juge juges juridiction défenseur
-    haut-commissariat capitainerie caisse rapporteur rapporteure gestionnaire
+    haut-commissariat capitainerie caisse rapporteur rapporteure gestionnaire municipalité commune
+""".split())
+# What a named person is, when a description follows the name ("Lena Hristova, économiste en chef
+# de la banque X"): the role decides before the institution does.
+EXPERT_ROLES = frozenset("""
+    chercheur chercheuse professeur professeure universitaire épidémiologiste économiste politologue sociologue
+    historien historienne juriste démographe virologue infectiologue spécialiste analyste expert experte
+    statisticien statisticienne climatologue géographe philosophe enseignant-chercheur maître
+""".split())
+PARTY_WORDS = frozenset("""
+    parti mouvement alliance rassemblement front syndicat confédération fédération collectif opposition
 """.split())
 EXPERT_WORDS = frozenset("""
     chercheur chercheuse chercheurs professeur professeure universitaire université institut laboratoire
@@ -119,7 +167,10 @@ FIRST_PERSON = frozenset({"je", "j'", "nous", "vous", "tu", "me", "m'", "te", "t
 # in "les projets avancent" or "il a dit oui".
 NEEDS_CONTENT = frozenset({"garantir", "expliquer", "assurer", "diffuser", "attribuer", "menacer", "rassurer",
                            "dire", "avancer", "lancer", "appeler", "penser", "considérer", "promettre", "demander",
-                           "répondre", "qualifier", "écrire", "publier"})
+                           "répondre", "qualifier", "écrire", "publier", "prétendre", "montrer"})
+# Negated, these say that nothing was said ("ce que la commission n'a pas commenté").
+SILENT_WHEN_NEGATED = frozenset({"commenter", "confirmer", "répondre", "préciser", "communiquer", "détailler",
+                                 "montrer", "indiquer", "dire", "mentionner", "signaler"})
 _IRREGULAR_STEMS = {"démentir": ("démen", "démenti"), "nier": ("ni", "nie", "nié"), "prévoir": ("prévoi", "prévu"),
                     "dire": ("di", "dis", "dit"), "écrire": ("écri",), "reconnaître": ("reconn",),
                     "admettre": ("adm",), "promettre": ("prom",), "soutenir": ("soutien", "soutin", "souten"),
@@ -230,14 +281,35 @@ def _noun_phrase_after(doc, first: int) -> tuple[int, int] | None:
     return start_char, end_char
 
 
+_WHEN_WORDS = frozenset("""
+    dès à en depuis le la l' les d' de du époque origine abord ensuite hier lundi mardi mercredi jeudi vendredi samedi
+    dimanche janvier février mars avril mai juin juillet août septembre octobre novembre décembre matin soir nuit
+    semaine mois année veille lendemain même fois
+""".split())
+
+
+def _agent_verb(doc, by: int):
+    """The participle whose agent follows "par" at ``by``: right before it ("publiée par X") or
+    a few words before, over a date or an adverb ("publiée dès le 14 mars par X",
+    "diffusées à l'époque par X"); None when the participle is not one of publishing or saying."""
+    j = by - 1
+    while j >= 0 and by - j <= 6:
+        t = doc[j]
+        if t.is_punct or j < by - 1 and not (t.pos_ in ("ADV", "NUM", "DET", "VERB", "ADJ") or t.lower_ in _WHEN_WORDS):
+            return None
+        lemma = reporting_lemma(t.text, t.lemma_) or t.lemma_.lower()
+        if lemma in AGENT_VERBS and (j == by - 1 or t.pos_ in ("VERB", "ADJ") and "Inf" not in t.morph.get("VerbForm")):
+            return t
+        if t.pos_ in ("VERB", "AUX") and j < by - 1:
+            return None
+        j -= 1
+    return None
+
+
 def _subject_span(doc, verb) -> tuple[int, int] | None:
     """The subject before a reporting verb: the nsubj subtree when the parse gives one that
     ends right before the verb group, else the words since the clause began."""
-    group_start = min([verb.i] + [c.i for c in verb.children if c.dep_.startswith("aux") or c.dep_ == "advmod"
-                                  and c.i < verb.i and c.i >= verb.i - 2])
-    while group_start > 0 and doc[group_start - 1].lower_ in ("nous", "vous", "me", "m'", "te", "lui", "leur",
-                                                               "ne", "n'", "l'", "le", "la", "les", "y", "en"):
-        group_start -= 1  # object clitics and negation ("nous confie", "ne l'a pas dit")
+    group_start = _verb_group(doc, verb.i)[0]
     subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubj:pass") and c.i < group_start]
     if subjects:
         subject = subjects[0]
@@ -253,11 +325,28 @@ def _subject_span(doc, verb) -> tuple[int, int] | None:
             return doc[left].idx, doc[right].idx + len(doc[right].text)
         if subject.lower_ in ("qui", "que", "qu'") or subject.lower_ in FIRST_PERSON:
             return None
+        while left < subject.i and doc[left].is_punct:
+            left += 1
+        if subject.pos_ == "PROPN" and left > 1 and doc[left - 1].text == ",":
+            # "La ministre de la Santé, Vera Lind, a jugé": the title before the name belongs to it.
+            i = left - 2
+            while i >= 0 and doc[i].text not in (",", ";", ":", "«", "»"):
+                i -= 1
+            title = doc[i + 1:left - 1]
+            if len(title) and title[0].pos_ == "DET" and not any(t.pos_ in ("VERB", "AUX") for t in title):
+                left = i + 1
         return _trim_lead(doc, left, group_start)
     # No subject found: the clause since the last boundary.
     i = group_start - 1
     while i >= 0 and not (doc[i].text in (";", ":", "«", "»") or doc[i].lower_ in ("que", "qu'")):
         i -= 1
+    if i > 0 and doc[i].lower_ in ("que", "qu'") and doc[i].pos_ == "PRON" and doc[i - 1].pos_ in ("NOUN", "ADJ",
+                                                                                                    "PROPN"):
+        # "Des experts militaires que nous avons consultés affirment": the noun before the relative.
+        right = i - 1
+        while i >= 0 and doc[i].text not in (";", ":", "«", "»", ","):
+            i -= 1
+        return _trim_lead(doc, i + 1, right + 1)
     left = i + 1
     if left >= group_start or doc[left].lower_ in FIRST_PERSON:
         return None
@@ -266,20 +355,25 @@ def _subject_span(doc, verb) -> tuple[int, int] | None:
 
 def _trim_lead(doc, left: int, end: int) -> tuple[int, int] | None:
     """Drop a leading adverbial ("Dans une note publiée lundi, ", "Interrogé par X, ") and a
-    leading quote or clause closed by a comma; keep an apposition ("Marie Dupont, épidémiologiste")."""
+    leading quote or clause closed by a comma; keep an apposition ("Marie Dupont, épidémiologiste")
+    and drop an incise ("L'ONG X, qui avait déployé 300 observateurs,")."""
+    while left < end and doc[left].is_punct and doc[left].text not in ("«", "»"):
+        left += 1
     while True:
         commas = [t.i for t in doc[left:end] if t.text == ","]
         if not commas:
             break
         first = doc[left]
-        if first.pos_ in ("ADP", "ADV", "VERB", "SCONJ") or first.text in ("«", "»") or \
+        if first.pos_ in ("ADP", "ADV", "VERB", "SCONJ") or first.text in ("«", "»") or _REACHED.match(first.text) or \
                 first.pos_ == "ADJ" and first.i + 1 < end and doc[first.i + 1].pos_ == "ADP":
             left = commas[0] + 1
             continue
         break
     if left >= end:
         return None
-    last = end - 1
+    last = _subject_extent(doc, left, end)
+    while last > left and doc[last].is_punct:
+        last -= 1
     return doc[left].idx, doc[last].idx + len(doc[last].text)
 
 
@@ -289,10 +383,102 @@ def _mistagged_verb(doc, token) -> bool:
     it heads a clause and follows what can end a subject, and no determiner precedes it."""
     if token.i == 0 or doc[token.i - 1].pos_ == "DET" or doc[token.i - 1].lower_ in ("l'", "d'", "de", "du", "des"):
         return False
-    if token.i + 1 < len(doc) and doc[token.i + 1].lower_ in ("que", "qu'", ":"):
+    following = _next_word(doc, token.i)
+    if following is not None and doc[following].lower_ in ("que", "qu'", ":"):
         return True
-    return token.dep_ in ("ROOT", "acl:relcl", "conj") and doc[token.i - 1].pos_ in ("NOUN", "PROPN", "ADJ") \
+    return token.dep_ in ("ROOT", "acl:relcl", "conj", "ccomp") and doc[token.i - 1].pos_ in ("NOUN", "PROPN", "ADJ") \
         and re.search(r"(?:e|ent|t)$", token.lower_) is not None
+
+
+def _incises(doc) -> frozenset[int]:
+    """Indices of the tokens inside an adverbial incise ("pour sa part", "d'ailleurs")."""
+    cached = doc.user_data.get("propa_incises")
+    if cached is None:
+        found = set()
+        for match in _INCISE.finditer(doc.text):
+            span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
+            if span is not None:
+                found.update(range(span.start, span.end))
+        cached = doc.user_data["propa_incises"] = frozenset(found)
+    return cached
+
+
+def _next_word(doc, i: int) -> int | None:
+    """The first token after ``i`` that is not an adverb or inside an incise."""
+    incise = _incises(doc)
+    j = i + 1
+    while j < len(doc) and (j in incise or doc[j].pos_ == "ADV" and doc[j].lower_ not in ("que", "qu'")):
+        j += 1
+    return j if j < len(doc) else None
+
+
+_GROUP_WORDS = frozenset({"ne", "n'", "pas", "plus", "jamais", "guère", "certes", "déjà", "aussi", "encore",
+                          "toujours", "bien", "également", "alors", "enfin", "ainsi", "même", "notamment",
+                          "longtemps", "souvent", "publiquement", "officiellement", "clairement"})
+_CLITICS = frozenset({"nous", "vous", "me", "m'", "te", "t'", "lui", "leur", "l'", "le", "la", "les", "y", "en",
+                      "se", "s'"})
+
+
+def _verb_group(doc, i: int) -> tuple[int, bool, bool]:
+    """Where the verb group that ends with token ``i`` starts (auxiliaries, adverbs, negation,
+    incises and object clitics before it), whether it has an auxiliary, and whether it is
+    passive (a form of "être" before a participle: "a été signalé", "sont jugées"; not the
+    reflexive "s'est félicitée")."""
+    incise = _incises(doc)
+    j, has_aux, passive = i - 1, False, False
+    reflexive = False
+    while j >= 0 and i - j <= 9:
+        t = doc[j]
+        if t.pos_ == "AUX" or t.dep_.startswith("aux"):
+            has_aux = True
+            passive = passive or t.lemma_ == "être" or t.lower_ == "été"
+        elif not (j in incise or t.lower_ in _GROUP_WORDS or t.pos_ == "ADV" and t.lower_ != "comme"
+                  or t.lower_ in _CLITICS and t.pos_ == "PRON"):
+            break
+        reflexive = reflexive or t.lower_ in ("se", "s'")
+        j -= 1
+    return j + 1, has_aux, passive and not reflexive
+
+
+def _negated(doc, start: int, i: int) -> bool:
+    """A "ne"/"n'" in the verb group (start..i) or a "pas"/"jamais"/"rien" right after the verb."""
+    return any(t.lower_ in ("ne", "n'") for t in doc[start:i]) or \
+        any(t.lower_ in ("pas", "jamais", "rien", "guère") for t in doc[i + 1:i + 2])
+
+
+def _finite(token) -> bool:
+    """A finite verb, not an adjective the tagger took for one ("la ministre valdorienne"):
+    a verb's lemma is an infinitive."""
+    return token.pos_ in ("VERB", "AUX") and "Fin" in token.morph.get("VerbForm") and \
+        (token.pos_ == "AUX" or token.lemma_.lower().endswith(("er", "ir", "re", "ïr")))
+
+
+_RELATIVES = frozenset({"qui", "que", "qu'", "dont", "où", "lequel", "laquelle", "lesquels", "lesquelles"})
+# Participles that say how the source was reached, not who it is ("La gendarmerie, interrogée, ...").
+_REACHED = re.compile(r"^(?:interrog|contact|joint|jointe|sollicit|question|cité|citée|consult|approch)", re.IGNORECASE)
+
+
+def _subject_extent(doc, left: int, end: int) -> int:
+    """The last token of a subject running from ``left`` to before ``end``, with the
+    appositions that identify it ("Le maire, Bertrand Olivet,") and without the incises that
+    do not (a relative clause, "interrogée", "elle", a clause with its own verb)."""
+    last = left
+    segment_start = left
+    for i in range(left, end + 1):
+        if i < end and doc[i].text != ",":
+            continue
+        segment = doc[segment_start:i]
+        if len(segment) == 0:
+            break
+        if segment_start > left:
+            first = segment[0]
+            if first.lower_ in _RELATIVES or first.pos_ in ("PRON", "ADV", "SCONJ", "CCONJ") or \
+                    _REACHED.match(first.text) \
+                    or segment_start in _incises(doc) or any(_finite(t) for t in segment):
+                break
+        last = i - 1
+        segment_start = i + 1
+    return last
 
 
 _APPOSITION = re.compile(r",\s+((?:l'|le |la |les |un |une )?[a-zàâçéèêëîïôûù][^,«»]{2,140}?),")
@@ -309,8 +495,10 @@ def _with_apposition(text: str, mention: Span) -> Span:
     if not words or not words[0][:1].isupper() or words[0].lower() in ("le", "la", "les", "l'", "un", "une", "des"):
         return mention
     match = _APPOSITION.match(text.replace("’", "'"), mention.end)
-    if match is None or len(match.group(1).split()) > 18 or _FINITE.search(match.group(1)):
-        return mention  # too long, or a clause ("l'armée a franchi la frontière"), not a description
+    if match is None or len(match.group(1).split()) > 18 or _FINITE.search(match.group(1)) or \
+            re.match(r"(?:qui|que|qu'|dont|où|lequel|laquelle|lesquel)\b", match.group(1)) or \
+            _REACHED.match(match.group(1)):
+        return mention  # too long, or a clause ("qui suit le dossier"), not a description
     end = match.end(1)
     return Span(mention.start, end, text[mention.start:end])
 
@@ -318,21 +506,31 @@ def _with_apposition(text: str, mention: Span) -> Span:
 def _content_before(doc, group: int) -> bool:
     """An inverted reporting verb follows what it reports: a quote, or a clause with a verb
     ("La production a progressé de 12 %, a annoncé le ministère"); a comma that closes an
-    apposition ("Sa porte-parole, Mirela Dragosz, a qualifié ...") does not."""
+    apposition ("Sa porte-parole, Mirela Dragosz, a qualifié ...") or a relative clause
+    ("Le collectif X, qui a recueilli 800 signatures, a annoncé ...") does not."""
     if doc[group - 1].text in ("»", "—", "–") or any(t.text == "»" for t in doc[max(0, group - 3):group]):
         return True
-    i = group - 2
-    while i >= 0 and doc[i].text not in (",", ";", ":"):
-        if doc[i].pos_ in ("VERB", "AUX") and "Fin" in doc[i].morph.get("VerbForm"):
+    end = group - 1
+    while end > 0:
+        i = end - 1
+        while i >= 0 and doc[i].text not in (",", ";", ":"):
+            i -= 1
+        segment = doc[i + 1:end]
+        if len(segment) and segment[0].lower_ not in _RELATIVES and any(_finite(t) for t in segment):
             return True
-        i -= 1
-    return i >= 0 and any(t.pos_ in ("VERB", "AUX") and "Fin" in t.morph.get("VerbForm") for t in doc[:i])
+        end = i
+    return False
 
 
-def _has_content(doc, verb) -> bool:
-    """Something reported goes with the verb: "que", a quote or ":" after it, or a quote before it."""
+def _has_content(doc, verb, lemma: str = "") -> bool:
+    """Something reported goes with the verb: "que", a quote or ":" after it, or a quote before it;
+    for a demand or an appeal, what is asked ("a demandé aux maires de fermer", "appelle à voter")."""
     after = doc[verb.i + 1:verb.i + 8]
     if any(t.lower_ in ("que", "qu'", "«", ":", '"') for t in after):
+        return True
+    if lemma in ("demander", "appeler", "promettre", "menacer", "dire", "assurer", "réclamer") and any(
+            t.lower_ in ("à", "de", "d'") and t.i + 1 < len(doc) and "Inf" in doc[t.i + 1].morph.get("VerbForm")
+            for t in after):
         return True
     return any(t.text in ("»", '"') for t in doc[max(0, verb.i - 4):verb.i])
 
@@ -357,6 +555,18 @@ def kind_of(mention: str, registry=None) -> str:
                                                "quelques", "autres", "d'autres", "divers", "diverses")), words[0])
     if any(w in SOCIAL_WORDS for w in words[:4]) or "réseaux sociaux" in low or re.search(r"\bcompte x\b", low):
         return "social_media"
+    name, comma, description = mention.partition(",")
+    if comma and name[:1].isupper() and not low.startswith(("le ", "la ", "les ", "l'", "un ", "une ", "des ")):
+        described = re.findall(r"\w[\w-]*", description.lower().replace("'", "' "))
+        if described and (described[0] in EXPERT_ROLES or described[0] in ("le", "la", "l", "un", "une")
+                          and len(described) > 1 and described[1] in EXPERT_ROLES):
+            return "expert_ngo"  # "Lena Hristova, économiste en chef de la banque X"
+        if any(w in PARTY_WORDS for w in described):
+            return "other"  # "Mirela Kostan, cheffe du Mouvement pour le renouveau"
+        if any(w in OFFICIAL_WORDS for w in described):
+            return "official"  # "Claire Vasseur, ingénieure sanitaire à l'ARS"
+    if re.match(r"(?:son|sa|leur)\s+cabinet\b", low):
+        return "official"  # a minister's office
     if low.startswith(VAGUE_DETERMINERS) and not has_name:
         return "anonymous_vague"  # "un haut responsable du ministère", "des économistes indépendants"
     if head in ANONYMOUS_HEADS and not has_name:
@@ -423,8 +633,14 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
     for match in _PREPOSITION.finditer(parsed):
         after = next((t.i for t in doc if t.idx >= match.end()), None)
         span = _noun_phrase_after(doc, after) if after is not None else None
+        if span is not None:
+            published = _PUBLISHED_BY.match(parsed, span[1])
+            by = next((t.i for t in doc if published and t.idx >= published.end()), None)
+            agent = _noun_phrase_after(doc, by) if by is not None else None
+            if agent is not None:
+                span = (span[0], agent[1])  # "selon les chiffres publiés jeudi par l'Office de la statistique"
         mention = _part(text, *span) if span else None
-        if mention is None:
+        if mention is None or _NOT_AFTER_CUE.match(mention.text):
             continue
         cue = Span(match.start(1), match.end(1), text[match.start(1):match.end(1)])
         add(Attribution(mention, cue, kind_of(mention.text, registry), "preposition"))
@@ -449,75 +665,104 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
     for token in doc:
         if token.lower_ != "par" or token.i == 0:
             continue
-        verb_token = doc[token.i - 1]
-        if reporting_lemma(verb_token.text, verb_token.lemma_) is None and \
-                verb_token.lemma_.lower() not in AGENT_VERBS:
+        verb_token = _agent_verb(doc, token.i)
+        if verb_token is None:
             continue
         span = _noun_phrase_after(doc, token.i + 1)
         mention = _part(text, *span) if span else None
         if mention is not None:
-            cue = Span(verb_token.idx, token.idx + len(token.text), text[verb_token.idx:token.idx + len(token.text)])
+            adjacent = verb_token.i == token.i - 1
+            cue_end = token.idx + len(token.text) if adjacent else verb_token.idx + len(verb_token.text)
+            cue = Span(verb_token.idx, cue_end, text[verb_token.idx:cue_end])
             kind = kind_of(mention.text, registry)
             add(Attribution(mention, cue, kind, "agent"))
             _remember(mention.text, kind, last_named)
     for token in doc:
         if token.is_punct or token.pos_ in ("PRON", "ADP", "CCONJ", "SCONJ", "NUM", "PROPN"):
             continue
-        verb = reporting_lemma(token.text, token.lemma_)
+        verb, cue_end = reporting_lemma(token.text, token.lemma_), token.i
+        if verb is None:
+            verb, cue_end = _locution(doc, token)
+        reflexive = token.i > 0 and doc[token.i - 1].lower_ in ("se", "s'")
+        if verb is None and reflexive and token.lemma_.lower() in REFLEXIVE_VERBS:
+            verb = token.lemma_.lower()  # "des médecins s'inquiètent"
         if verb is None:
             continue
-        has_aux = any(c.dep_.startswith("aux") for c in token.children) or \
-            (token.i > 0 and doc[token.i - 1].dep_.startswith("aux"))
-        if token.pos_ not in ("VERB", "AUX") and not has_aux and not _mistagged_verb(doc, token):
+        group, has_aux, passive = _verb_group(doc, token.i)
+        has_aux = has_aux or any(c.dep_.startswith("aux") for c in token.children)
+        if token.pos_ not in ("VERB", "AUX") and not has_aux and not reflexive and not _mistagged_verb(doc, token):
             continue  # a noun ("l'annonce"), unless a verb the tagger took for one ("X accuse", "X dément")
         form = token.morph.get("VerbForm")
-        if "Inf" in form or ("Part" in form and not has_aux and "Pres" not in token.morph.get("Tense")):
-            continue  # "est à déplorer", "47 cas confirmés": no one is reporting
-        cue = Span(token.idx, token.idx + len(token.text), text[token.idx:token.idx + len(token.text)])
-        clitics = [c for c in doc[token.i - 2:token.i] if c.text.lower() in ("-il", "-elle", "-on", "-ils",
-                                                                             "-elles")]
-        if clitics:
+        head = token  # the verb whose subject is the source
+        if "Inf" in form:
+            head = _governor(doc, token)
+            if head is None:
+                continue  # "est à déplorer": no one is reporting; "se borne à affirmer" has a governor
+            group, has_aux, passive = _verb_group(doc, head.i)
+        elif "Part" in form and not has_aux and "Pres" not in token.morph.get("Tense"):
+            continue  # "47 cas confirmés"
+        following = doc[cue_end + 1] if cue_end + 1 < len(doc) else None
+        if passive and verb not in ("être",):
+            continue  # "Aucun décès n'a été signalé", "nos pertes sont jugées minimes"
+        if _negated(doc, group, head.i) and (verb in SILENT_WHEN_NEGATED or _next_word(doc, cue_end) is not None
+                                             and doc[_next_word(doc, cue_end)].lower_ in ("que", "qu'")):
+            continue  # "ce que la commission n'a pas commenté", "les compteurs ne relèvent que ..."
+        if verb == "rapporter" and following is not None and following.like_num:
+            continue  # "ces mesures rapporteraient 3,2 milliards"
+        last = doc[cue_end]
+        cue = Span(token.idx, last.idx + len(last.text), text[token.idx:last.idx + len(last.text)])
+        clitics = [c for c in doc[token.i - 2:token.i] if c.text.lower() in _SUBJECT_CLITICS] or \
+            [c for c in doc[token.i + 1:token.i + 3] if c.text.lower() in _SUBJECT_CLITICS
+             and all(t.text.lower() in ("-t",) or t.text.lower() in _SUBJECT_CLITICS for t in doc[token.i + 1:c.i])]
+        if clitics:  # "a-t-il ajouté", "explique-t-il", "nous dit-on"
             pronoun = clitics[-1]
             mention = Span(pronoun.idx + 1, pronoun.idx + len(pronoun.text),
                            text[pronoun.idx + 1:pronoun.idx + len(pronoun.text)])
             kind, refers = _resolve(mention.text, last_named)
             add(Attribution(mention, cue, kind, "inverted", refers_to=refers))
             continue
-        group = token.i
-        while group > 0 and doc[group - 1].dep_.startswith("aux"):
-            group -= 1
         before = doc[group - 1] if group > 0 else None
-        following = doc[token.i + 1] if token.i + 1 < len(doc) else None
-        if before is not None and before.text in (",", "»", "—", "–") and following is not None and \
-                _content_before(doc, group):
+        if head is token and before is not None and before.text in (",", "»", "—", "–") and following is not None \
+                and (_content_before(doc, group) or _long_clause_before(doc, group)
+                     and _source_like(doc, cue_end + 1, registry)):
             # Inverted: the clause or quote before is the content, the subject follows
             # (", a annoncé la mairie", "», affirme le ministère", "», confiait à nos micros Milena").
-            first = token.i + 1
-            while first < len(doc) and doc[first].pos_ in ("ADV", "ADP") and first < token.i + 5 and \
+            first = cue_end + 1
+            while first < len(doc) and doc[first].pos_ in ("ADV", "ADP") and first < cue_end + 5 and \
                     doc[first].pos_ != "DET":
                 first += 1  # "à nos micros", "pour sa part" before the subject
                 if doc[first - 1].pos_ == "ADP":
-                    while first < len(doc) and doc[first].pos_ in ("DET", "NOUN") and first < token.i + 5:
+                    while first < len(doc) and doc[first].pos_ in ("DET", "NOUN") and first < cue_end + 5:
                         first += 1
-            if first < len(doc) and doc[first].pos_ in ("DET", "PROPN", "NOUN"):
+            if first < len(doc) and doc[first].pos_ in ("DET", "PROPN", "NOUN") and \
+                    doc[first].lower_ not in ("ce", "cet", "cette", "ces"):
                 span = _noun_phrase_after(doc, first)
                 mention = _part(text, *span) if span else None
+                after = next((t for t in doc if span and t.idx >= span[1]), None)
+                if after is not None and (after.text in ("«", '"') or after.lower_ in ("comme", "que", "qu'")):
+                    mention = None  # an object ("a jugé le vote « régulier »"), not an inverted subject
                 if mention is not None:
                     kind = kind_of(mention.text, registry)
                     add(Attribution(mention, cue, kind, "inverted"))
                     _remember(mention.text, kind, last_named)
                     continue
-        if verb in NEEDS_CONTENT and not _has_content(doc, token):
+        if verb in NEEDS_CONTENT and not _has_content(doc, token, verb):
             continue
-        if any(c.dep_ == "aux:pass" for c in token.children) or \
-                (token.i > 0 and doc[token.i - 1].lower_ in ("se", "s'")):
-            continue  # passive ("nos pertes sont jugées minimes") or reflexive ("s'explique")
-        span = _subject_span(doc, token)
+        if verb == "parler" and not (following is not None and _next_word(doc, token.i) is not None and
+                                     doc[_next_word(doc, token.i)].lower_ in ("de", "d'", "du", "des")):
+            continue  # "parle d'un accident", not "les chiffres parlent"
+        if verb == "parler" and re.match(r"\s*d'(?:eux|elle|elles|lui)-mêmes?", parsed[token.idx + len(token.text):]):
+            continue  # "les faits parlent d'eux-mêmes"
+        if reflexive and verb not in REFLEXIVE_VERBS:
+            continue  # reflexive ("s'explique")
+        span = _subject_span(doc, head)
         if span is None:
             continue
         mention = _part(text, *span)
-        if mention is None or len(mention.text) > 160:
+        if mention is None or len(mention.text) > 160 or _NOT_A_SOURCE.match(mention.text):
             continue
+        if _OWN_WORDS.match(mention.text) and parsed.count("«", 0, token.idx) > parsed.count("»", 0, token.idx):
+            continue  # "« nos données montrent que ... », a expliqué X": the speaker's own evidence
         low = mention.text.lower()
         if low in PRONOUNS:
             kind, refers = _resolve(low, last_named)
@@ -526,12 +771,103 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
         kind = kind_of(mention.text, registry)
         add(Attribution(mention, cue, kind, "subject"))
         _remember(mention.text, kind, last_named)
-    for attribution in found:
-        if attribution.mention is not None and attribution.kind != "anonymous_vague" and \
-                attribution.mention.text.lower() not in PRONOUNS:
-            _remember(attribution.mention.text, attribution.kind, last_named)
+    names = last_named.setdefault("names", {}) if last_named is not None else {}
+    for i, attribution in enumerate(found):
+        mention = attribution.mention
+        if mention is None or mention.text.lower() in PRONOUNS:
+            continue
+        known = names.get(_name_key(mention.text))
+        if known and attribution.kind == "other":  # "Sofia Reniak" after "la ministre, Sofia Reniak"
+            attribution = found[i] = dataclasses.replace(attribution, kind=known)
+        _learn_names(mention.text, attribution.kind, names)
+        if attribution.kind != "anonymous_vague":
+            _remember(mention.text, attribution.kind, last_named)
     found.sort(key=lambda a: (a.mention or a.cue).start)
     return [dataclasses.replace(a, content=_content(text, a)) if a.content is None else a for a in found]
+
+
+# Head nouns of what can speak: used to tell an inverted subject ("..., a rappelé le
+# ministère") from an object ("..., a présenté la réforme") when the parse cannot.
+_SPEAKER_WORDS = (OFFICIAL_WORDS | MEDIA_WORDS | ANONYMOUS_HEADS | SOCIAL_WORDS | EXPERT_WORDS | frozenset(
+    "ong syndicat organisation fédération collectif entreprise groupe société direction directeur directrice "
+    "exploitant opérateur avocat avocate équipe parti opposition majorité porte-parole".split())) - frozenset(
+    "rapport étude enquête communiqué bulletin décret circulaire délibération statistique statistiques sondage "
+    "publication publications vidéo vidéos message messages santé garde service services".split())
+
+
+def _source_like(doc, first: int, registry=None) -> bool:
+    """The noun phrase at token ``first`` names something that can speak: a proper name, a
+    registered source, or a head noun such as ministère, porte-parole, quotidien; and it ends the
+    clause (an object is usually followed by more)."""
+    span = _noun_phrase_after(doc, first) if first < len(doc) else None
+    if span is None:
+        return False
+    words = [t for t in doc if span[0] <= t.idx < span[1]]
+    after = next((t for t in doc if t.idx >= span[1]), None)
+    if after is not None and not (after.is_punct and after.text not in ("«", '"') or after.pos_ == "ADP"):
+        return False
+    head = next((t for t in words if t.pos_ in ("NOUN", "PROPN")), None)
+    if head is None:
+        return False
+    return head.pos_ == "PROPN" or head.lower_ in _SPEAKER_WORDS or head.lemma_.lower() in _SPEAKER_WORDS or \
+        registry is not None and registry.match(doc.text[span[0]:span[1]]) is not None
+
+
+def _long_clause_before(doc, group: int) -> bool:
+    """A clause of its own before ", <verb>", which the parse did not give a finite verb
+    ("Le pays applique d'ailleurs un embargo ... depuis mars 2024, a rappelé le ministère"):
+    six words or more since the previous comma, not a relative clause."""
+    i = group - 2
+    while i >= 0 and doc[i].text not in (",", ";", ":"):
+        i -= 1
+    segment = doc[i + 1:group - 1]
+    return len(segment) >= 6 and segment[0].lower_ not in _RELATIVES and not _REACHED.match(segment[0].text)
+
+
+_SUBJECT_CLITICS = frozenset({"-il", "-elle", "-on", "-ils", "-elles", "-t-il", "-t-elle", "-t-on"})
+# Subjects that are not sources: negated or empty quantities, rhetorical "ceux qui", "les mêmes".
+_NOT_A_SOURCE = re.compile(r"^(?:aucun|aucune|rien|personne|ceux|celles|celui|celle|les mêmes|le même|la même|"
+                           r"ni|quant|\d)\b", re.IGNORECASE)
+_OWN_WORDS = re.compile(r"^(?:nos|notre|mes|mon|ma|vos|votre)\s", re.IGNORECASE)
+
+
+_LOCUTION_FORMS = {"faire": re.compile(r"^(?:fai|fait|font|fera|fis)"), "laisser": re.compile(r"^laiss"),
+                   "mettre": re.compile(r"^(?:met|mis|mett)")}
+
+
+def _locution(doc, token) -> tuple[str | None, int]:
+    """A two-word reporting locution starting at ``token`` ("fait état", "laisse entendre",
+    "met en garde", "est formel"): its name and the index of its last token."""
+    lemma = token.lemma_.lower()
+    if lemma not in ("faire", "laisser", "mettre", "être"):
+        lemma = next((verb for verb, form in _LOCUTION_FORMS.items() if form.match(token.lower_)), lemma)
+    if token.i + 1 >= len(doc):
+        return None, token.i
+    following = doc[token.i + 1].lower_
+    if (lemma, following) not in LOCUTIONS and not (lemma == "être" and following.startswith("formel")):
+        return None, token.i
+    if lemma == "mettre":
+        if token.i + 2 >= len(doc) or doc[token.i + 2].lower_ != "garde":
+            return None, token.i
+        return "mettre_en_garde", token.i + 2
+    if lemma == "être" and token.pos_ not in ("AUX", "VERB"):
+        return None, token.i
+    return f"{lemma}_{following}", token.i + 1
+
+
+def _governor(doc, infinitive):
+    """The verb that governs a reporting infinitive ("se borne à affirmer", "a beau répéter",
+    "a préféré saluer", "a raison de rappeler"), or None."""
+    i = infinitive.i - 1
+    if i >= 0 and doc[i].lower_ in ("à", "de", "d'"):
+        i -= 1
+    if i >= 0 and (doc[i].lemma_.lower() in GOVERNORS or _GOVERNOR_FORM.match(doc[i].lower_)):
+        return doc[i]
+    return None
+
+
+_GOVERNOR_FORM = re.compile(r"^(?:beau|raison|born|content|préf[éè]r|refus|continu|cess|tien|persist|empress|"
+                            r"chois|os)(?:e|es|ent|é|ée|és|ées|ait|aient|a|ant|ons|ez|er|ir|it|i|is|ais)?$")
 
 
 _QUOTE = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
@@ -586,8 +922,30 @@ def _remember(mention: str, kind: str, last_named: dict | None) -> None:
         last_named.update(text=mention, kind=kind)
 
 
+_NAME = re.compile(r"(?<![\w'])(?:[A-ZÀ-Ý][\w'-]+)(?:\s+(?:[A-ZÀ-Ý][\w'-]+))+")
+
+
+def _name_key(mention: str) -> str:
+    return " ".join(mention.split()).lower()
+
+
+def _learn_names(mention: str, kind: str, names: dict) -> None:
+    """Remember the kind of a person named with a description ("la ministre de l'Énergie,
+    Sofia Reniak" -> official) so that a later bare "Sofia Reniak" or "Reniak" gets it too."""
+    if kind in ("other", "anonymous_vague"):
+        return
+    for match in _NAME.finditer(mention):
+        words = match.group(0).split()
+        if words[0].lower() in ("le", "la", "les", "l'", "un", "une", "sa", "son", "ses", "leur"):
+            words = words[1:]
+        if len(words) < 2 or " ".join(words) == mention.strip():
+            continue  # no description: nothing learnt
+        names.setdefault(_name_key(" ".join(words)), kind)
+        names.setdefault(_name_key(words[-1]), kind)
+
+
 def _resolve(pronoun: str, last_named: dict | None) -> tuple[str, str]:
-    if pronoun.lower() == "on" or not last_named:
+    if pronoun.lower() == "on" or not last_named or "text" not in last_named:
         return "anonymous_vague", ""
     return last_named["kind"], last_named["text"]
 

@@ -51,7 +51,8 @@ def prf(matched: int, predicted: int, gold: int) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gold", type=Path, default=ROOT / "corpus" / "gold" / "gold_fr.jsonl")
-    parser.add_argument("--errors", type=int, default=0, help="print this many missed and spurious spans")
+    parser.add_argument("--errors", type=int, default=0,
+                        help="print this many missed spans, spurious spans and wrong kinds")
     parser.add_argument("--registry", type=Path, default=None, help="source registry (default configs/sources.yaml)")
     parser.add_argument("--no-registry", action="store_true", help="kinds from the words of the mention only")
     args = parser.parse_args()
@@ -65,7 +66,7 @@ def main() -> None:
     counts = Counter()
     kinds = Counter()
     confusion = Counter()
-    misses, spurious = [], []
+    misses, spurious, wrong_kinds = [], [], []
     started = time.perf_counter()
     for article_rows in articles.values():
         for row, found in zip(article_rows, extract_article([r["text"] for r in article_rows], registry)):
@@ -88,6 +89,8 @@ def main() -> None:
                 kinds["right" if same else "wrong"] += 1
                 if not same:
                     confusion[(gold[j]["kind"], predicted_with_mention[i].kind)] += 1
+                    wrong_kinds.append((predicted_with_mention[i].mention.text, gold[j]["kind"],
+                                        predicted_with_mention[i].kind))
             hit_gold = {j for _, j in pairs}
             hit_pred = {i for i, _ in pairs}
             misses += [(row["text"], gold[j]["mention"]["text"]) for j in range(len(gold)) if j not in hit_gold]
@@ -112,6 +115,8 @@ def main() -> None:
         print(f"  missed   [{mention}] in: {text}")
     for text, mention, rule in spurious[:args.errors]:
         print(f"  spurious [{mention}] ({rule}) in: {text}")
+    for mention, gold_kind, kind in wrong_kinds[:args.errors]:
+        print(f"  kind     [{mention}] gold {gold_kind}, predicted {kind}")
 
 
 if __name__ == "__main__":

@@ -89,12 +89,56 @@ def test_attributions(sentence: str, expected: list) -> None:
     assert only(sentence) == expected
 
 
+@pytest.mark.parametrize("sentence, expected", [
+    # a title before the name, an incise between subject and verb, an adverb inside the verb group
+    ("Le préfet de la région, Anton Berzin, a demandé aux maires de fermer les écoles.",
+     [("Le préfet de la région, Anton Berzin", "demandé", "official")]),
+    ("L'association Terre vive, qui suit le dossier depuis 2019, a annoncé un recours.",
+     [("L'association Terre vive", "annoncé", "expert_ngo")]),
+    ("Le ministère de l'Intérieur a certes démenti toute arrestation.",
+     [("Le ministère de l'Intérieur", "démenti", "official")]),
+    ("La gendarmerie, interrogée, se contente de répéter que l'enquête suit son cours.",
+     [("La gendarmerie", "répéter", "official")]),
+    # clitic subject after the verb, tagger mistakes, relative before the verb
+    ("« Nous irons jusqu'au bout », explique-t-elle.", [("elle", "explique", "anonymous_vague")]),
+    ("Des banquiers confient d'ailleurs que la monnaie va chuter.",
+     [("Des banquiers", "confient", "anonymous_vague")]),
+    ("Des diplomates que nous avons rencontrés affirment que l'accord est prêt.",
+     [("Des diplomates", "affirment", "anonymous_vague")]),
+    ("Des parents s'inquiètent du manque d'enseignants.", [("Des parents", "inquiètent", "anonymous_vague")]),
+    # locutions
+    ("La police fait état de trois interpellations.", [("La police", "fait état", "official")]),
+    ("Le maire laisse entendre qu'il ne se représentera pas.", [("Le maire", "laisse entendre", "official")]),
+    # the publisher of figures is part of the source; an agent a few words after its participle
+    ("Le chômage a reculé, selon les chiffres publiés lundi par l'Office valdorien de la statistique.",
+     [("les chiffres publiés lundi par l'Office valdorien de la statistique", "selon", "official")]),
+    ("La photo, publiée dès le 3 mai par le Courrier de l'Aube, montrait un autre pont.",
+     [("le Courrier de l'Aube", "publiée", "independent_media")]),
+    # inverted subject after a clause the parse gave no verb, not an object after the verb
+    ("Le pays applique d'ailleurs un embargo sur le blé depuis mars 2024, a rappelé le ministère du Commerce.",
+     [("le ministère du Commerce", "rappelé", "official")]),
+    ("La ministre de la Santé, Vera Lind, a jugé cette hypothèse « peu probable ».",
+     [("La ministre de la Santé, Vera Lind", "jugé", "official")]),
+    # a named person's role decides before the institution
+    ("Ivo Marsk, économiste en chef de la banque Orlen, estime que la hausse ralentira.",
+     [("Ivo Marsk, économiste en chef de la banque Orlen", "estime", "expert_ngo")]),
+])
+def test_attributions_harder_forms(sentence: str, expected: list) -> None:
+    assert only(sentence) == expected
+
+
 @pytest.mark.parametrize("sentence", [
     "Nous ne disons pas qu'il y a corruption, nous posons simplement la question.",  # the author speaks
     "Rougeole : 47 cas confirmés à Montrevel, l'ARS lance une campagne",  # a participle, no one reports
     "Aucune victime n'est à déplorer dans la commune.",
     "Les deux projets avancent main dans la main.",  # "avancer" with nothing reported
     "Le conseil municipal a adopté mardi son budget 2024.",
+    "Aucun blessé n'a été signalé dans la nuit.",  # passive, nothing said by anyone
+    "La hausse des loyers, ce que la mairie n'a pas commenté, inquiète les étudiants.",  # negated: no statement
+    "L'affirmation selon laquelle le pont serait fermé est fausse.",  # "selon laquelle" cites no one
+    "Ces mesures rapporteraient 2 milliards de couronnes par an.",  # "rapporter" money
+    "Les faits parlent d'eux-mêmes.",
+    "Ceux qui réclament la fermeture des frontières oublient l'histoire du pays.",  # rhetorical, no source
 ])
 def test_no_attribution(sentence: str) -> None:
     assert only(sentence) == []
@@ -108,6 +152,14 @@ def test_pronoun_takes_the_last_named_source_of_the_article() -> None:
     pronoun = found[1][0]
     assert (pronoun.mention.text, pronoun.cue.text, pronoun.kind) == ("il", "ajouté", "official")
     assert pronoun.refers_to.startswith("Le ministre de l'Intérieur")
+
+
+def test_a_bare_name_takes_the_kind_learnt_from_its_description() -> None:
+    found = list(extract_article([
+        "La porte-parole du gouvernement, Ilona Vesk, a annoncé un plan d'urgence.",
+        "Ilona Vesk a ajouté que les écoles resteraient ouvertes.",
+    ], REGISTRY))
+    assert [(a.mention.text, a.kind) for a in found[1]] == [("Ilona Vesk", "official")]
 
 
 def test_kind_without_registry_comes_from_the_words() -> None:
