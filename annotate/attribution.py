@@ -167,7 +167,7 @@ FIRST_PERSON = frozenset({"je", "j'", "nous", "vous", "tu", "me", "m'", "te", "t
 # in "les projets avancent" or "il a dit oui".
 NEEDS_CONTENT = frozenset({"garantir", "expliquer", "assurer", "diffuser", "attribuer", "menacer", "rassurer",
                            "dire", "avancer", "lancer", "appeler", "penser", "considérer", "promettre", "demander",
-                           "répondre", "qualifier", "écrire", "publier", "prétendre", "montrer"})
+                           "répondre", "qualifier", "écrire", "publier", "prétendre", "montrer", "maintenir"})
 # Negated, these say that nothing was said ("ce que la commission n'a pas commenté").
 SILENT_WHEN_NEGATED = frozenset({"commenter", "confirmer", "répondre", "préciser", "communiquer", "détailler",
                                  "montrer", "indiquer", "dire", "mentionner", "signaler"})
@@ -209,6 +209,9 @@ class Attribution:
     content: Span | None = None
     refers_to: str = ""
     self_citation: bool = False  # the article's own outlet ("nos informations", its name)
+    # where the kind came from: "registry", "rules", "model" (annotate.kinds), "article" (an
+    # earlier description of the same name in the article) or "pronoun" (what it refers to)
+    kind_by: str = "rules"
 
     def to_dict(self) -> dict:
         def part(p: Span | None) -> dict | None:
@@ -221,6 +224,7 @@ class Attribution:
             out["refers_to"] = self.refers_to
         if self.self_citation:
             out["self_citation"] = True
+        out["kind_by"] = self.kind_by
         return out
 
 
@@ -327,6 +331,9 @@ def _subject_span(doc, verb) -> tuple[int, int] | None:
             return None
         while left < subject.i and doc[left].is_punct:
             left += 1
+        while left >= 2 and doc[left - 1].text == "-" and not doc[left - 1].whitespace_ and \
+                not doc[left - 2].whitespace_:
+            left -= 2  # "Météo-France", which the tokenizer cut at the hyphen
         if subject.pos_ == "PROPN" and left > 1 and doc[left - 1].text == ",":
             # "La ministre de la Santé, Vera Lind, a jugé": the title before the name belongs to it.
             i = left - 2
@@ -582,17 +589,19 @@ def kind_of(mention: str, registry=None) -> str:
     return "other"
 
 
-def extract(text: str, registry=None, nlp=None, last_named: dict | None = None) -> list[Attribution]:
+def extract(text: str, registry=None, nlp=None, last_named: dict | None = None, kinds=None) -> list[Attribution]:
     """The attributions of one sentence, in order of appearance.
 
     ``last_named`` carries the last named source of the article from sentence to sentence
     ({"text", "kind"}), for pronouns; pass the same dict for each sentence of an article.
+    ``kinds`` (:class:`annotate.kinds.KindModel`) gives the kind of a named mention that the
+    registry does not know; without it the kind comes from the rules alone.
     """
     nlp = nlp or french_pipeline()
-    return extract_parsed(text, nlp(text.replace("’", "'")), registry, last_named)
+    return extract_parsed(text, nlp(text.replace("’", "'")), registry, last_named, kinds)
 
 
-def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None) -> list[Attribution]:
+def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None, kinds=None) -> list[Attribution]:
     """:func:`extract` on a sentence already parsed (``doc`` of the text with ' for ’)."""
     parsed = doc.text
     found: list[Attribution] = []
@@ -775,10 +784,18 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
     for i, attribution in enumerate(found):
         mention = attribution.mention
         if mention is None or mention.text.lower() in PRONOUNS:
+            if attribution.refers_to:
+                found[i] = dataclasses.replace(attribution, kind_by="pronoun")
             continue
+        if registry is not None and registry.match(mention.text) is not None:
+            attribution = found[i] = dataclasses.replace(attribution, kind_by="registry")
+        elif kinds is not None and attribution.rule != "agentless":
+            kind = kinds.predict(mention.text, attribution.kind)
+            attribution = found[i] = dataclasses.replace(attribution, kind=kind, kind_by="model")
         known = names.get(_name_key(mention.text))
-        if known and attribution.kind == "other":  # "Sofia Reniak" after "la ministre, Sofia Reniak"
-            attribution = found[i] = dataclasses.replace(attribution, kind=known)
+        if known and attribution.kind == "other" and attribution.kind_by != "registry":
+            # "Sofia Reniak" after "la ministre, Sofia Reniak"
+            attribution = found[i] = dataclasses.replace(attribution, kind=known, kind_by="article")
         _learn_names(mention.text, attribution.kind, names)
         if attribution.kind != "anonymous_vague":
             _remember(mention.text, attribution.kind, last_named)
@@ -950,20 +967,21 @@ def _resolve(pronoun: str, last_named: dict | None) -> tuple[str, str]:
     return last_named["kind"], last_named["text"]
 
 
-def extract_article(sentences: Iterable[str], registry=None) -> Iterator[list[Attribution]]:
+def extract_article(sentences: Iterable[str], registry=None, kinds=None) -> Iterator[list[Attribution]]:
     """Attributions sentence by sentence, pronouns resolved to the article's last named source."""
     nlp = french_pipeline()
     last_named: dict = {}
     for text in sentences:
-        yield extract(text, registry, nlp, last_named)
+        yield extract(text, registry, nlp, last_named, kinds)
 
 
 class Attributor:
     """Attributions for a stream of (article id, sentence) in reading order, parsed in
     batches with ``nlp.pipe``; a pronoun resolves to the last named source of its article."""
 
-    def __init__(self, registry=None, batch_size: int = 64):
+    def __init__(self, registry=None, batch_size: int = 64, kinds=None):
         self.registry = registry
+        self.kinds = kinds
         self.batch_size = batch_size
         self.nlp = french_pipeline()
         self.article: str | None = None
@@ -977,7 +995,7 @@ class Attributor:
             article, text, outlet = item[0], item[1], (item[2] if len(item) > 2 else "")
             if article != self.article:
                 self.article, self.last_named = article, {}
-            found = extract_parsed(text, doc, self.registry, self.last_named)
+            found = extract_parsed(text, doc, self.registry, self.last_named, self.kinds)
             out.append([mark_self_citation(a, outlet, self.registry) for a in found] if outlet else found)
         return out
 

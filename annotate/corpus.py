@@ -75,12 +75,15 @@ def ingest(
     out: Path,
     encoding: str | None = None,
     progress: bool | None = None,
+    attributor=None,
 ) -> IngestSummary:
     """Read articles, split them and write the sentence corpus to ``out`` (JSONL).
 
     The output appears only when every input has been read: on an error nothing is
     written and a previous ``out`` is left as it was. ``progress=None`` shows a bar on
-    a terminal only.
+    a terminal only. With an ``attributor`` (:class:`annotate.attribution.Attributor`)
+    each sentence also carries its ``attributions``: source mention, cue, kind, content
+    and, from the attributor's registry, the source's reliability.
     """
     from tqdm import tqdm
 
@@ -91,11 +94,25 @@ def ingest(
         with bar:
             for article in bar:
                 articles += 1
-                for sentence in split_article(article):
-                    handle.write(json.dumps(sentence.to_dict(), ensure_ascii=False) + "\n")
+                split = list(split_article(article))
+                found = attributor([(s.article_id, s.text, s.outlet) for s in split]) if attributor else None
+                for i, sentence in enumerate(split):
+                    record = sentence.to_dict()
+                    if found is not None:
+                        record["attributions"] = [_attribution_record(a, attributor.registry) for a in found[i]]
+                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                     sentences += 1
                 bar.set_postfix(sentences=sentences, refresh=False)
     return IngestSummary(articles, sentences, Path(out))
+
+
+def _attribution_record(attribution, registry) -> dict:
+    record = attribution.to_dict()
+    entry = registry.match(attribution.mention.text) if registry is not None and attribution.mention else None
+    record["reliability"] = entry.reliability if entry is not None else "unknown"
+    if entry is not None:
+        record["registry_id"] = entry.id
+    return record
 
 
 def sentence_from_dict(record: object, origin: str) -> Sentence:

@@ -77,7 +77,7 @@ def source_results(attributions: Iterable, taxonomy: Taxonomy, registry=None) ->
             {"id": region, "from_name": SOURCE_LABELS, "to_name": SENTENCE, "type": "labels",
              "value": {**where, "labels": [taxonomy.sources.label.id]}, "origin": origin},
             {"id": region, "from_name": SOURCE_KIND, "to_name": SENTENCE, "type": "choices",
-             "value": {**where, "choices": [attribution.kind]}, "origin": origin},
+             "value": {**where, "choices": [attribution.kind]}, "origin": f"{origin} kind:{attribution.kind_by}"},
             {"id": region, "from_name": SOURCE_RELIABILITY, "to_name": SENTENCE, "type": "choices",
              "value": {**where, "choices": [reliability]}, "origin": "registry" if entry is not None else "default"},
         ]

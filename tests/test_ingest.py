@@ -110,3 +110,30 @@ def test_read_corpus_rejects_a_foreign_file(tmp_path):
     path.write_text(json.dumps({"foo": 1}) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"x\.jsonl:1: missing field"):
         list(read_corpus(path))
+
+
+def test_ingest_with_sources_records_who_each_sentence_cites(article_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from annotate.cli import cli
+
+    out = tmp_path / "corpus.jsonl"
+    result = CliRunner().invoke(cli, ["ingest", str(article_dir), "--sources", "--kinds", "rules", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {r["text"]: r for r in read_jsonl(out)}
+    assert rows["Première phrase."]["attributions"] == []
+    (vague,) = rows["Selon des sources, tout va mal."]["attributions"]
+    assert (vague["mention"]["text"], vague["cue"]["text"], vague["kind"], vague["reliability"]) == \
+        ("des sources", "Selon", "anonymous_vague", "unknown")
+    assert vague["content"]["text"] == "tout va mal"
+    (ministry,) = rows["Le ministère a indiqué que oui."]["attributions"]
+    assert (ministry["mention"]["text"], ministry["kind"], ministry["kind_by"]) == ("Le ministère", "official", "rules")
+    (line,) = rows["Source : Divers"]["attributions"]
+    assert (line["mention"]["text"], line["cue"]["text"]) == ("Divers", "Source :")
+    # Offsets are into the sentence, as in the predictions.
+    sentence = "Le ministère a indiqué que oui."
+    assert sentence[ministry["mention"]["start"]:ministry["mention"]["end"]] == "Le ministère"
+    # Without --sources the corpus is what it was.
+    plain = tmp_path / "plain.jsonl"
+    ingest([article_dir], plain, progress=False)
+    assert all("attributions" not in r for r in read_jsonl(plain))

@@ -75,6 +75,7 @@ def test_source_spans_match_the_labeling_config_and_the_registry() -> None:
     assert korvan["source_reliability"]["value"]["choices"] == ["low"]  # from configs/sources.yaml
     assert korvan["source_reliability"]["origin"] == "registry"
     assert "registry:korvan-info" in korvan["source"]["origin"]
+    assert korvan["source_kind"]["origin"].endswith("kind:registry")  # the registry's kind, not a guess
     vague = next(r for r in regions.values() if r["source"]["value"]["text"] == "un proche du dossier")
     assert vague["source_kind"]["value"]["choices"] == ["anonymous_vague"]
     assert vague["source_reliability"]["value"]["choices"] == ["unknown"]  # not in the registry: not guessed

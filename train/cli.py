@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from annotate.kinds import kinds_option
+
 TAXONOMY_HELP = "Taxonomy file (default: configs/taxonomy.yaml of this project, or $PROPA_TAXONOMY)."
 taxonomy_option = click.option("--taxonomy", "taxonomy_path", envvar="PROPA_TAXONOMY",
                                type=click.Path(dir_okay=False), help=TAXONOMY_HELP)
@@ -295,6 +297,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
                   help="Only the source spans with their kind and reliability (no technique model needed).")
     @click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
                   help="Source registry for kinds and reliability (default: configs/sources.yaml).")
+    @kinds_option
     @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
     @click.option("--push", is_flag=True, help="Then add the predictions to the Label Studio project.")
     @click.option("--project", default=None, help="With --push: project title or id "
@@ -308,7 +311,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     @runtime_option
     @taxonomy_option
     def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_path: Path | None, no_cues: bool,
-                        no_sources: bool, sources_only: bool, registry_path: Path | None,
+                        no_sources: bool, sources_only: bool, registry_path: Path | None, kinds_choice: str,
                         encoding: str | None, push: bool, project: str | None, url: str | None,
                         uncertainty_sampling: bool, batch_size: int, threads: int, runtime: str,
                         taxonomy_path: str | None) -> None:
@@ -343,7 +346,9 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
             from annotate.attribution import Attributor
             from annotate.sources import load_registry
 
-            attributor = Attributor(load_registry(registry_path, taxonomy))
+            from annotate.kinds import kind_model
+
+            attributor = Attributor(load_registry(registry_path, taxonomy), kinds=kind_model(kinds_choice))
         if push:  # a wrong URL or token fails now, not after the scoring
             from annotate.labelstudio import LabelStudioClient
             from annotate.settings import resolve_connection

@@ -1,0 +1,107 @@
+"""A learned classifier for the kind of a source mention, beside the rules.
+
+The rules of ``annotate.attribution.kind_of`` read a mention's words against word lists;
+they miss what a list cannot hold ("l'opérateur Valnergie" is a company, "la Bourse de
+l'énergie" is not an official body). This model learns the kind from the gold set's
+mentions: character 2-5-grams and words of the mention, plus the rules' own answer as a
+feature, into a logistic regression (scikit-learn). It is trained when first needed, in
+about a second, from ``corpus/gold/gold_fr.jsonl`` (the development part of the gold set;
+the held-out articles are never used), and can be trained on other labelled mentions
+(``KindModel.train``).
+
+It never overrides the registry (a registered source's kind is the user's editorial
+choice), a pronoun (which takes the kind of what it refers to), nor an agentless form.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from annotate.errors import InputError
+
+GOLD = Path(__file__).resolve().parent.parent / "corpus" / "gold" / "gold_fr.jsonl"
+KIND_CHOICES = ("learned", "rules")
+KINDS_HELP = ("Kind of a named source the registry does not know: 'learned' (a classifier trained on the "
+              "project's gold set; better on held-out text) or 'rules' (word lists only).")
+
+
+def kinds_option(function):
+    """The --kinds option of the commands that extract attributions."""
+    import click
+
+    return click.option("--kinds", "kinds_choice", type=click.Choice(KIND_CHOICES), default="learned",
+                        show_default=True, help=KINDS_HELP)(function)
+
+
+def _features(mention: str, rule_kind: str) -> str:
+    return f"{mention} RULE_{rule_kind}"
+
+
+class KindModel:
+    """``predict(mention, rule_kind)`` -> kind."""
+
+    def __init__(self, pipeline, examples: int, source: str):
+        self.pipeline = pipeline
+        self.examples = examples
+        self.source = source
+        self._cache: dict[tuple[str, str], str] = {}
+
+    @classmethod
+    def train(cls, examples: list[tuple[str, str]], source: str = "", registry=None) -> "KindModel":
+        """Train on (mention text, kind) pairs; the rules' kind of each mention is a feature."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+
+        from annotate.attribution import kind_of
+
+        if len({kind for _, kind in examples}) < 2:
+            raise InputError(f"{source or 'kind model'}: needs mentions of at least two kinds to learn from")
+        pipeline = make_pipeline(
+            make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+                       TfidfVectorizer(analyzer="word", token_pattern=r"[\w-]+")),
+            LogisticRegression(C=30, max_iter=3000))
+        pipeline.fit([_features(m, kind_of(m, registry)) for m, _ in examples], [k for _, k in examples])
+        return cls(pipeline, len(examples), source)
+
+    def predict(self, mention: str, rule_kind: str) -> str:
+        key = (mention, rule_kind)
+        if key not in self._cache:
+            self._cache[key] = str(self.pipeline.predict([_features(mention, rule_kind)])[0])
+        return self._cache[key]
+
+
+def gold_examples(path: Path, articles: set[str] | None = None) -> list[tuple[str, str]]:
+    """(mention, kind) pairs of a gold file (what `propa gold build` writes), pronouns left out."""
+    from annotate.attribution import PRONOUNS
+
+    examples = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            if articles is not None and row["article_id"] not in articles:
+                continue
+            for source in row.get("sources", []):
+                mention = source.get("mention")
+                if mention and mention["text"].lower() not in PRONOUNS:
+                    examples.append((mention["text"], source["kind"]))
+    return examples
+
+
+@lru_cache(maxsize=1)
+def default_kind_model() -> KindModel:
+    """The model trained on the project's gold set (development articles only)."""
+    if not GOLD.is_file():
+        raise InputError(f"{GOLD}: the gold set the kind model learns from is missing; use --kinds rules")
+    return KindModel.train(gold_examples(GOLD), source=str(GOLD))
+
+
+def kind_model(choice: str | None) -> KindModel | None:
+    """``learned`` -> the default model; ``rules`` -> None (kinds from the rules alone)."""
+    if choice in (None, "rules"):
+        return None
+    if choice == "learned":
+        return default_kind_model()
+    raise InputError(f"--kinds: expected one of {', '.join(KIND_CHOICES)}, got {choice!r}")
