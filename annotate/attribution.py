@@ -53,7 +53,7 @@ REPORTING_VERBS = frozenset("""
     détailler annoncer communiquer informer indiquer nier saluer contredire maintenir trancher
     attribuer chiffrer montrer répéter balayer anticiper prévoir recenser diffuser dévoiler
     marteler reprocher menacer nuancer tempérer rassurer souligner proclamer
-    recenser constater parler murmurer invoquer recommander prédire vanter chuchoter
+    recenser constater parler murmurer invoquer recommander prédire vanter chuchoter évaluer interroger
 """.split())
 # Two-word reporting locutions: the verb's lemma and the word that must follow it.
 LOCUTIONS = {("faire", "état"), ("faire", "savoir"), ("laisser", "entendre"), ("mettre", "en"), ("être", "formel"),
@@ -73,6 +73,7 @@ _INCISE = re.compile(r"(?<!\w)(?:pour (?:sa|leur|ma|notre|votre) part|de (?:son|
 
 # A preposition or locution that attributes what follows to the noun phrase after it.
 PREPOSITION_CUES = ("selon", "d'après", "de l'avis de", "de l'avis d'", "aux dires de", "aux dires d'",
+                    "sur la foi de", "sur la foi d'",
                     "cité par", "citée par", "cités par", "citées par", "rapporté par", "rapportée par",
                     "de source", "de sources")
 _PREPOSITION = re.compile(r"(?<!\w)(" + "|".join(re.escape(c) for c in sorted(PREPOSITION_CUES, key=len,
@@ -167,10 +168,11 @@ FIRST_PERSON = frozenset({"je", "j'", "nous", "vous", "tu", "me", "m'", "te", "t
 # in "les projets avancent" or "il a dit oui".
 NEEDS_CONTENT = frozenset({"garantir", "expliquer", "assurer", "diffuser", "attribuer", "menacer", "rassurer",
                            "dire", "avancer", "lancer", "appeler", "penser", "considérer", "promettre", "demander",
-                           "répondre", "qualifier", "écrire", "publier", "prétendre", "montrer", "maintenir"})
+                           "répondre", "qualifier", "écrire", "publier", "prétendre", "montrer", "maintenir",
+                           "interroger", "évaluer"})
 # Negated, these say that nothing was said ("ce que la commission n'a pas commenté").
 SILENT_WHEN_NEGATED = frozenset({"commenter", "confirmer", "répondre", "préciser", "communiquer", "détailler",
-                                 "montrer", "indiquer", "dire", "mentionner", "signaler"})
+                                 "dire", "expliquer", "conclure", "réagir"})
 _IRREGULAR_STEMS = {"démentir": ("démen", "démenti"), "nier": ("ni", "nie", "nié"), "prévoir": ("prévoi", "prévu"),
                     "dire": ("di", "dis", "dit"), "écrire": ("écri",), "reconnaître": ("reconn",),
                     "admettre": ("adm",), "promettre": ("prom",), "soutenir": ("soutien", "soutin", "souten"),
@@ -180,19 +182,23 @@ _IRREGULAR_STEMS = {"démentir": ("démen", "démenti"), "nier": ("ni", "nie", "
                     "assurer": ("assur",)}
 
 
+def _fold_e(word: str) -> str:
+    return word.replace("é", "e").replace("è", "e").replace("ê", "e")
+
+
 @lru_cache(maxsize=4096)
 def reporting_lemma(word: str, lemma: str) -> str | None:
     """The reporting verb a token is a form of, by spaCy's lemma or by its own form."""
     lemma = lemma.lower()
     if lemma in REPORTING_VERBS:
         return lemma
-    word = word.lower().replace("’", "'").replace("è", "é")  # "répète", "relève": stem of répéter, relever
+    word = _fold_e(word.lower().replace("’", "'"))  # "répète", "relève": stems of répéter, relever
     for verb in REPORTING_VERBS:
         if verb.endswith("er") and len(verb) > 4:
-            stem = verb[:-2]
+            stem = _fold_e(verb[:-2])
             if word.startswith(stem) and re.fullmatch(
-                    r"(e|es|ent|é|ée|és|ées|ait|aient|ais|era|eront|erait|eraient|ant|ons|ez|a|èrent|ai)",
-                    word[len(stem):]):
+                    r"(e|es|ent|e|ee|es|ees|ait|aient|ais|era|eront|erait|eraient|ant|ons|ez|a|erent|ai|le|les|lent)",
+                    word[len(stem):]):  # "rappelle", "appellent": the doubled l
                 return verb
     for verb, stems in _IRREGULAR_STEMS.items():
         if any(word.startswith(stem) and len(word) - len(stem) <= 5 for stem in stems):
@@ -205,12 +211,14 @@ class Attribution:
     mention: Span | None
     cue: Span | None
     kind: str
-    rule: str  # which rule found it: "subject", "inverted", "preposition", "source-line", "agentless"
+    rule: str  # which rule found it: "subject", "inverted", "preposition", "source-line", "agentless",
+    # "opinion", "agent", "quote-continued"
     content: Span | None = None
     refers_to: str = ""
     self_citation: bool = False  # the article's own outlet ("nos informations", its name)
     # where the kind came from: "registry", "rules", "model" (annotate.kinds), "article" (an
-    # earlier description of the same name in the article) or "pronoun" (what it refers to)
+    # earlier description of the same name in the article), "pronoun" (what it refers to) or
+    # "speaker" (a quote continued from the sentence before)
     kind_by: str = "rules"
 
     def to_dict(self) -> dict:
@@ -272,7 +280,7 @@ def _noun_phrase_after(doc, first: int) -> tuple[int, int] | None:
                 break
             break
         if i > first and (low in _STOP_WORDS or token.pos_ in ("VERB", "AUX", "SCONJ", "CCONJ", "PRON")
-                          and low not in ("l'", "d'")):
+                          and low not in ("l'", "d'", "un", "une", "eux", "elles")):
             break
         if i > first and token.pos_ == "ADP" and low not in ("de", "d'", "du", "des", "à", "au", "aux"):
             break
@@ -297,12 +305,23 @@ def _agent_verb(doc, by: int):
     a few words before, over a date or an adverb ("publiée dès le 14 mars par X",
     "diffusées à l'époque par X"); None when the participle is not one of publishing or saying."""
     j = by - 1
+    if j > 0 and doc[j].lower_ in ("puis", "et", "ou", "ensuite") or j > 1 and doc[j].text == "," and \
+            doc[j - 1].pos_ in ("NOUN", "PROPN") and any(t.lower_ == "par" for t in doc[max(0, by - 10):by]):
+        # "reprise par un compte X, puis par le blog Y": the participle of the first agent
+        for earlier in reversed(doc[max(0, by - 16):j]):
+            found = _agent_verb(doc, earlier.i) if earlier.lower_ == "par" else None
+            if found is not None:
+                return found
+        return None
     while j >= 0 and by - j <= 6:
         t = doc[j]
         if t.is_punct or j < by - 1 and not (t.pos_ in ("ADV", "NUM", "DET", "VERB", "ADJ") or t.lower_ in _WHEN_WORDS):
             return None
         lemma = reporting_lemma(t.text, t.lemma_) or t.lemma_.lower()
         if lemma in AGENT_VERBS and (j == by - 1 or t.pos_ in ("VERB", "ADJ") and "Inf" not in t.morph.get("VerbForm")):
+            group = _verb_group(doc, t.i)[0]
+            if _negated(doc, group, t.i):
+                return None  # "rien n'a été établi par la justice"
             return t
         if t.pos_ in ("VERB", "AUX") and j < by - 1:
             return None
@@ -331,6 +350,13 @@ def _subject_span(doc, verb) -> tuple[int, int] | None:
             return None
         while left < subject.i and doc[left].is_punct:
             left += 1
+        if left > 2 and doc[left - 1].lower_ in ("que", "qu'", "dont") and doc[left - 2].text == ",":
+            # "Des économistes, que les grands médias n'invitent jamais, nous l'expliquent": the
+            # parse took the relative clause's subject; the source is the noun phrase before it.
+            i = left - 3
+            while i >= 0 and doc[i].text not in (",", ";", ":", "«", "»"):
+                i -= 1
+            return _trim_lead(doc, i + 1, left - 2)
         while left >= 2 and doc[left - 1].text == "-" and not doc[left - 1].whitespace_ and \
                 not doc[left - 2].whitespace_:
             left -= 2  # "Météo-France", which the tokenizer cut at the hyphen
@@ -347,6 +373,13 @@ def _subject_span(doc, verb) -> tuple[int, int] | None:
     i = group_start - 1
     while i >= 0 and not (doc[i].text in (";", ":", "«", "»") or doc[i].lower_ in ("que", "qu'")):
         i -= 1
+    if i > 1 and doc[i].lower_ in ("que", "qu'", "dont") and doc[i - 1].text == ",":
+        # "Des économistes, que les grands médias n'invitent jamais, nous l'expliquent"
+        right = i - 2
+        i = right
+        while i >= 0 and doc[i].text not in (";", ":", "«", "»", ","):
+            i -= 1
+        return _trim_lead(doc, i + 1, right + 1)
     if i > 0 and doc[i].lower_ in ("que", "qu'") and doc[i].pos_ == "PRON" and doc[i - 1].pos_ in ("NOUN", "ADJ",
                                                                                                     "PROPN"):
         # "Des experts militaires que nous avons consultés affirment": the noun before the relative.
@@ -388,11 +421,20 @@ def _mistagged_verb(doc, token) -> bool:
     """A present-tense reporting verb the small model tagged as a noun, adjective or adverb
     ("Renouveau valdorien accuse", "ce que le ministère dément", "Ilja Borsen, répète que"):
     it heads a clause and follows what can end a subject, and no determiner precedes it."""
+    if token.i > 1 and doc[token.i - 1].lower_ in ("le", "l'") and doc[token.i - 2].lower_ == "comme":
+        return True  # "comme le montre le registre"
     if token.i == 0 or doc[token.i - 1].pos_ == "DET" or doc[token.i - 1].lower_ in ("l'", "d'", "de", "du", "des"):
         return False
     following = _next_word(doc, token.i)
     if following is not None and doc[following].lower_ in ("que", "qu'", ":"):
         return True
+    if doc[token.i - 1].text == "," and following is not None and re.search(r"(?:e|ent)$", token.lower_) and \
+            (doc[following].pos_ == "DET" or doc[following].lower_ in ("«", "de", "d'", "du", "des")):
+        return True  # "L'association X, qui gère le centre, dénonce un manque"
+    if token.i > 1 and doc[token.i - 1].text == "," and doc[token.i - 2].text in ("»", '"'):
+        return True  # "« ... », rappelle Hélène Marchetti"
+    if token.lower_.endswith("ent") and doc[token.i - 1].pos_ in ("NOUN", "PROPN", "ADJ"):
+        return True  # "des messages relayés sur Facebook accusent": a third person plural
     return token.dep_ in ("ROOT", "acl:relcl", "conj", "ccomp") and doc[token.i - 1].pos_ in ("NOUN", "PROPN", "ADJ") \
         and re.search(r"(?:e|ent|t)$", token.lower_) is not None
 
@@ -488,7 +530,7 @@ def _subject_extent(doc, left: int, end: int) -> int:
     return last
 
 
-_APPOSITION = re.compile(r",\s+((?:l'|le |la |les |un |une )?[a-zàâçéèêëîïôûù][^,«»]{2,140}?),")
+_APPOSITION = re.compile(r",\s+((?:l'|le |la |les |un |une )?[a-zàâçéèêëîïôûù][^,«»]{2,140}?)(?:,|[.!?…]?\s*$)")
 
 
 _FINITE = re.compile(r"\b(?:a|ont|est|sont|avait|avaient|était|étaient|serait|aurait|sera|va|vont|fait|font)\b")
@@ -499,11 +541,13 @@ def _with_apposition(text: str, mention: Span) -> Span:
     ("Ilse Marquant, coordinatrice de l'organisation dans la région, a déclaré"): it is what
     identifies the source, and what its kind is read from."""
     words = mention.text.split()
-    if not words or not words[0][:1].isupper() or words[0].lower() in ("le", "la", "les", "l'", "un", "une", "des"):
-        return mention
+    if not words or not words[0][:1].isupper() or words[0].lower() in ("le", "la", "les", "l'", "un", "une", "des") \
+            or "," in mention.text:
+        return mention  # not a name, or one that already has its description
     match = _APPOSITION.match(text.replace("’", "'"), mention.end)
     if match is None or len(match.group(1).split()) > 18 or _FINITE.search(match.group(1)) or \
             re.match(r"(?:qui|que|qu'|dont|où|lequel|laquelle|lesquel)\b", match.group(1)) or \
+            re.search(r"(?<!\w)(?:que|qu')(?!\w)", match.group(1)) or \
             _REACHED.match(match.group(1)):
         return mention  # too long, or a clause ("qui suit le dossier"), not a description
     end = match.end(1)
@@ -518,6 +562,11 @@ def _content_before(doc, group: int) -> bool:
     if doc[group - 1].text in ("»", "—", "–") or any(t.text == "»" for t in doc[max(0, group - 3):group]):
         return True
     end = group - 1
+    i = end - 1
+    while i >= 0 and doc[i].text not in (",", ";", ":"):
+        i -= 1
+    if i >= 0 and end - i > 1 and all(t.pos_ == "PROPN" or t.text[:1].isupper() for t in doc[i + 1:end]):
+        return False  # "le gestionnaire du réseau, ValNet, a demandé": a name, the subject's apposition
     while end > 0:
         i = end - 1
         while i >= 0 and doc[i].text not in (",", ";", ":"):
@@ -533,7 +582,7 @@ def _has_content(doc, verb, lemma: str = "") -> bool:
     """Something reported goes with the verb: "que", a quote or ":" after it, or a quote before it;
     for a demand or an appeal, what is asked ("a demandé aux maires de fermer", "appelle à voter")."""
     after = doc[verb.i + 1:verb.i + 8]
-    if any(t.lower_ in ("que", "qu'", "«", ":", '"') for t in after):
+    if any(t.lower_ in ("que", "qu'", "«", '"') for t in after) or any(t.text == ":" for t in after[:2]):
         return True
     if lemma in ("demander", "appeler", "promettre", "menacer", "dire", "assurer", "réclamer") and any(
             t.lower_ in ("à", "de", "d'") and t.i + 1 < len(doc) and "Inf" in doc[t.i + 1].morph.get("VerbForm")
@@ -552,8 +601,8 @@ def kind_of(mention: str, registry=None) -> str:
     words = re.findall(r"\w[\w-]*", low.replace("'", "' "))  # "l'agence" -> "l", "agence"
     if not words:
         return "anonymous_vague"
-    if low in PRONOUNS or low in ("divers", "agences", "diverses sources"):
-        return "anonymous_vague"
+    if low in PRONOUNS or low in ("divers", "agences", "diverses sources") or low.startswith(("l'un d", "l'une d")):
+        return "anonymous_vague"  # "l'un d'eux": one of an unnamed group
     has_name = any(w[:1].isupper() for w in re.findall(r"[\w'-]+", mention)[1:]) or mention[:1].isupper() and \
         not low.startswith(("le ", "la ", "les ", "l'", "un ", "une ", "des ", "certains", "plusieurs"))
     head = next((w for w in words if w not in ("le", "la", "les", "l", "un", "une", "des", "de", "du", "d",
@@ -614,8 +663,12 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
                 kind = kind_of(mention.text, registry)
                 attribution = dataclasses.replace(attribution, mention=mention, kind=kind)
         spans = [p for p in (attribution.mention, attribution.cue) if p is not None]
-        if any(s.start < e and b < s.end for s in spans for b, e in taken):
-            return
+        shared = {(a.cue.start, a.cue.end) for a in found if a.cue is not None and attribution.cue is not None
+                  and a.rule == attribution.rule and a.cue.start < attribution.cue.end
+                  and attribution.cue.start < a.cue.end}
+        if any(s.start < e and b < s.end and not (s is attribution.cue and (b, e) in shared)
+               for s in spans for b, e in taken):
+            return  # overlaps what another rule found (coordinated sources may share their cue)
         taken.extend((s.start, s.end) for s in spans)
         found.append(attribution)
 
@@ -640,7 +693,7 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
             mention = Span(at, at + 2, text[at:at + 2])
         add(Attribution(mention, cue, "anonymous_vague", "agentless"))
     for match in _PREPOSITION.finditer(parsed):
-        after = next((t.i for t in doc if t.idx >= match.end()), None)
+        after = next((t.i for t in doc if t.idx >= match.end() and t.text not in ("«", '"')), None)
         span = _noun_phrase_after(doc, after) if after is not None else None
         if span is not None:
             published = _PUBLISHED_BY.match(parsed, span[1])
@@ -708,13 +761,15 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
             if head is None:
                 continue  # "est à déplorer": no one is reporting; "se borne à affirmer" has a governor
             group, has_aux, passive = _verb_group(doc, head.i)
-        elif "Part" in form and not has_aux and "Pres" not in token.morph.get("Tense"):
-            continue  # "47 cas confirmés"
+        elif "Part" in form and not has_aux and "Pres" not in token.morph.get("Tense") and \
+                not re.search(r"[^é](?:e|es|ent)$", token.lower_):
+            continue  # "47 cas confirmés" (but "», ajoute une chaîne", which the tagger calls a participle)
         following = doc[cue_end + 1] if cue_end + 1 < len(doc) else None
         if passive and verb not in ("être",):
             continue  # "Aucun décès n'a été signalé", "nos pertes sont jugées minimes"
-        if _negated(doc, group, head.i) and (verb in SILENT_WHEN_NEGATED or _next_word(doc, cue_end) is not None
-                                             and doc[_next_word(doc, cue_end)].lower_ in ("que", "qu'")):
+        if _negated(doc, group, head.i) and (verb in SILENT_WHEN_NEGATED or cue_end == token.i and
+                                             _next_word(doc, cue_end) is not None and
+                                             doc[_next_word(doc, cue_end)].lower_ in ("que", "qu'")):
             continue  # "ce que la commission n'a pas commenté", "les compteurs ne relèvent que ..."
         if verb == "rapporter" and following is not None and following.like_num:
             continue  # "ces mesures rapporteraient 3,2 milliards"
@@ -731,19 +786,16 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
             add(Attribution(mention, cue, kind, "inverted", refers_to=refers))
             continue
         before = doc[group - 1] if group > 0 else None
-        if head is token and before is not None and before.text in (",", "»", "—", "–") and following is not None \
-                and (_content_before(doc, group) or _long_clause_before(doc, group)
-                     and _source_like(doc, cue_end + 1, registry)):
+        as_shown = before is not None and (before.lower_ == "comme" or before.lower_ in ("le", "l'") and group > 1
+                                           and doc[group - 2].lower_ == "comme")  # "comme le montre le registre"
+        if head is token and before is not None and following is not None and (as_shown or (
+                before.text in (",", "»", "—", "–") and (_content_before(doc, group) or _long_clause_before(doc, group)
+                                                          and _source_like(doc, cue_end + 1, registry)))):
             # Inverted: the clause or quote before is the content, the subject follows
             # (", a annoncé la mairie", "», affirme le ministère", "», confiait à nos micros Milena").
-            first = cue_end + 1
-            while first < len(doc) and doc[first].pos_ in ("ADV", "ADP") and first < cue_end + 5 and \
-                    doc[first].pos_ != "DET":
-                first += 1  # "à nos micros", "pour sa part" before the subject
-                if doc[first - 1].pos_ == "ADP":
-                    while first < len(doc) and doc[first].pos_ in ("DET", "NOUN") and first < cue_end + 5:
-                        first += 1
-            if first < len(doc) and doc[first].pos_ in ("DET", "PROPN", "NOUN") and \
+            first = _inverted_subject_start(doc, cue_end + 1)
+            if first < len(doc) and (doc[first].pos_ in ("DET", "PROPN", "NOUN") or
+                                     doc[first].lower_ in ("le", "la", "les", "l'")) and \
                     doc[first].lower_ not in ("ce", "cet", "cette", "ces"):
                 span = _noun_phrase_after(doc, first)
                 mention = _part(text, *span) if span else None
@@ -770,6 +822,8 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
         mention = _part(text, *span)
         if mention is None or len(mention.text) > 160 or _NOT_A_SOURCE.match(mention.text):
             continue
+        if _SAME.match(mention.text) and (len(mention.text.split()) <= 2 or re.match(r"\s*qui\b", parsed[mention.end:])):
+            continue  # "les mêmes qui nous juraient": rhetoric, not a source ("la même chaîne assure" is one)
         if _OWN_WORDS.match(mention.text) and parsed.count("«", 0, token.idx) > parsed.count("»", 0, token.idx):
             continue  # "« nos données montrent que ... », a expliqué X": the speaker's own evidence
         low = mention.text.lower()
@@ -777,9 +831,10 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
             kind, refers = _resolve(low, last_named)
             add(Attribution(mention, cue, kind, "subject", refers_to=refers))
             continue
-        kind = kind_of(mention.text, registry)
-        add(Attribution(mention, cue, kind, "subject"))
-        _remember(mention.text, kind, last_named)
+        for part in _coordinated(text, mention):
+            kind = kind_of(part.text, registry)
+            add(Attribution(part, cue if part is mention else cue, kind, "subject"))
+            _remember(part.text, kind, last_named)
     names = last_named.setdefault("names", {}) if last_named is not None else {}
     for i, attribution in enumerate(found):
         mention = attribution.mention
@@ -800,7 +855,35 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
         if attribution.kind != "anonymous_vague":
             _remember(mention.text, attribution.kind, last_named)
     found.sort(key=lambda a: (a.mention or a.cue).start)
-    return [dataclasses.replace(a, content=_content(text, a)) if a.content is None else a for a in found]
+    found = [dataclasses.replace(a, content=_content(text, a)) if a.content is None else a for a in found]
+    return _quote_continued(text, found, last_named)
+
+
+_WHOLE_QUOTE = re.compile(r"^\s*(«[^»]*»|“[^”]*”)\s*[.!?…]?\s*$")
+
+
+def _quote_continued(text: str, found: list[Attribution], last_named: dict | None) -> list[Attribution]:
+    """A sentence that is only a quote continues the quote of the sentence before ("«...»,
+    a déclaré X." then "« ... »"), or follows "X a déclaré :": it is attributed to that
+    speaker, with no mention or cue of its own."""
+    if last_named is None:
+        return found
+    speaker = last_named.pop("quote_speaker", None)
+    quote = _WHOLE_QUOTE.match(text)
+    if not found and quote is not None and speaker is not None:
+        content = Span(quote.start(1), quote.end(1), quote.group(1))
+        found = [Attribution(None, None, speaker["kind"], "quote-continued", content=content,
+                             refers_to=speaker["text"], kind_by="speaker")]
+        last_named["quote_speaker"] = speaker
+        return found
+    for a in reversed(found):
+        said = a.content is not None and a.content.text[:1] in ("«", "“") or text.rstrip().endswith(":")
+        if said and a.kind != "anonymous_vague" or said and a.mention is not None:
+            name = a.refers_to if a.mention is None or a.mention.text.lower() in PRONOUNS else a.mention.text
+            if name:
+                last_named["quote_speaker"] = {"text": name, "kind": a.kind}
+            break
+    return found
 
 
 # Head nouns of what can speak: used to tell an inverted subject ("..., a rappelé le
@@ -841,10 +924,54 @@ def _long_clause_before(doc, group: int) -> bool:
     return len(segment) >= 6 and segment[0].lower_ not in _RELATIVES and not _REACHED.match(segment[0].text)
 
 
+_TIME_WORDS = frozenset("lundi mardi mercredi jeudi vendredi samedi dimanche hier matin soir midi".split())
+
+
+def _inverted_subject_start(doc, first: int) -> int:
+    """Where the subject of an inverted verb starts, past an incise ("de son côté"), adverbs,
+    a day ("mercredi") and the one who was told ("à l'ACP", "à nos micros", "à Vérif'Actu")."""
+    incise = _incises(doc)
+    limit = first + 8
+    while first < len(doc) and first < limit:
+        t = doc[first]
+        if first in incise or t.pos_ == "ADV" or t.lower_ in _TIME_WORDS:
+            first += 1
+        elif t.lower_ in ("à", "au", "aux", "auprès", "devant", "pour") and t.pos_ == "ADP":
+            first += 1
+            while first < len(doc) and (doc[first].pos_ == "DET" or doc[first].lower_ in ("de", "d'")):
+                first += 1
+            first += 1  # the one noun or name told: "à l'ACP", "à nos micros", "au quotidien"
+            while first < len(doc) and doc[first].pos_ == "ADJ":
+                first += 1
+        else:
+            break
+    return first
+
+
+_COORDINATED = re.compile(r",?\s+(?:et|ou|ainsi que)\s+(?=(?:le|la|les|l'|un|une|des|plusieurs|certains|certaines|"
+                          r"son|sa|ses|leur|leurs)\b|[A-ZÀ-Ý])")
+
+
+def _coordinated(text: str, mention: Span) -> list[Span]:
+    """Two sources joined by "et" ("des messages relayés sur Facebook et une chaîne Telegram")
+    are two attributions; "le ministère de l'Intérieur et de la Sécurité" is one."""
+    parts, start = [], mention.start
+    plural = mention.text.split()[0].lower() in ("des", "plusieurs", "certains", "certaines", "de", "d'autres")
+    for match in _COORDINATED.finditer(text.replace("’", "'"), mention.start, mention.end):
+        if text[match.end():match.end() + 4].lower() == "des " and not plural:
+            continue  # "le ministère de l'Économie et des Finances": "des" is "de les"
+        parts.append(_part(text, start, match.start()))
+        start = match.end()
+    if not parts:
+        return [mention]
+    parts.append(_part(text, start, mention.end))
+    return [p for p in parts if p is not None] or [mention]
+
+
 _SUBJECT_CLITICS = frozenset({"-il", "-elle", "-on", "-ils", "-elles", "-t-il", "-t-elle", "-t-on"})
 # Subjects that are not sources: negated or empty quantities, rhetorical "ceux qui", "les mêmes".
-_NOT_A_SOURCE = re.compile(r"^(?:aucun|aucune|rien|personne|ceux|celles|celui|celle|les mêmes|le même|la même|"
-                           r"ni|quant|\d)\b", re.IGNORECASE)
+_NOT_A_SOURCE = re.compile(r"^(?:aucun|aucune|rien|personne|ceux|celles|celui|celle|ni|quant|\d)\b", re.IGNORECASE)
+_SAME = re.compile(r"^(?:les mêmes|le même|la même|ces mêmes)\b", re.IGNORECASE)
 _OWN_WORDS = re.compile(r"^(?:nos|notre|mes|mon|ma|vos|votre)\s", re.IGNORECASE)
 
 

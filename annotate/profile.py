@@ -63,7 +63,7 @@ def profile_article(article_id: str, title: str, sentences: list[tuple[int, list
     names = Counter()
     shown: dict[str, str] = {}  # how a source is first written in the article
     for a in attributions:
-        if a.kind == "anonymous_vague" or a.mention is None:
+        if a.kind == "anonymous_vague" or a.mention is None and not a.refers_to:
             continue
         name = a.refers_to or a.mention.text
         entry = registry.match(name) if registry is not None else None

@@ -89,6 +89,10 @@ def main() -> None:
         for row, found in zip(article_rows, extract_article([r["text"] for r in article_rows], registry)):
             gold = [s for s in row["sources"] if s["mention"] is not None]
             gold_spans = [(s["mention"]["start"], s["mention"]["end"]) for s in gold]
+            continued = [s for s in row["sources"] if s["mention"] is None and s["cue"] is None]
+            counts["continued_gold"] += len(continued)
+            counts["continued_found"] += min(len(continued), sum(a.rule == "quote-continued" for a in found))
+            counts["continued_predicted"] += sum(a.rule == "quote-continued" for a in found)
             spans = [(a.mention.start, a.mention.end) for a in found if a.mention is not None]
             counts["predicted"] += len(spans)
             counts["gold"] += len(gold_spans)
@@ -136,6 +140,8 @@ def main() -> None:
         print(f"attributed content: found and overlapping the gold content for {counts['content_overlap']} of the "
               f"{counts['content_gold']} matched attributions whose gold has one "
               f"({counts['content_overlap'] / counts['content_gold']:.3f})")
+    print(f"quotes continued from the sentence before (no mention, no cue): {counts['continued_found']} of "
+          f"{counts['continued_gold']} found, {counts['continued_predicted']} predicted")
     if confusion:
         print("kind confusions (gold -> predicted): " + ", ".join(f"{g}->{p} {n}" for (g, p), n
                                                                   in confusion.most_common(8)))

@@ -122,6 +122,21 @@ def test_attributions(sentence: str, expected: list) -> None:
     # a named person's role decides before the institution
     ("Ivo Marsk, économiste en chef de la banque Orlen, estime que la hausse ralentira.",
      [("Ivo Marsk, économiste en chef de la banque Orlen", "estime", "expert_ngo")]),
+    # two sources joined by "et", one institution with "et de"
+    ("Des habitants et une association locale ont dénoncé des coupures répétées.",
+     [("Des habitants", "dénoncé", "anonymous_vague"), ("une association locale", "dénoncé", "anonymous_vague")]),
+    ("Le ministère de l'Économie et des Finances a indiqué que le budget serait revu.",
+     [("Le ministère de l'Économie et des Finances", "indiqué", "official")]),
+    # a second agent after "puis par", "comme le montre X", "l'un d'eux" after a quote
+    ("La rumeur a été relayée par un compte X anonyme, puis par le site Korvan Info.",
+     [("un compte X anonyme", "relayée par", "social_media"), ("le site Korvan Info", "relayée", "state_media")]),
+    ("Le pont n'a jamais été fermé, comme le montre le registre de la préfecture.",
+     [("le registre de la préfecture", "montre", "official")]),
+    ("« Qui paie ces experts ? », interroge l'un d'eux.", [("l'un d'eux", "interroge", "anonymous_vague")]),
+    ("« Les stocks sont pleins », rappelle Lina Morel, pharmacienne à l'hôpital de Brisk.",
+     [("Lina Morel, pharmacienne à l'hôpital de Brisk", "rappelle", "expert_ngo")]),
+    ("Le régulateur a pris sa décision, a confirmé à l'ACP la directrice adjointe, Maja Stern.",
+     [("la directrice adjointe, Maja Stern", "confirmé", "expert_ngo")]),
 ])
 def test_attributions_harder_forms(sentence: str, expected: list) -> None:
     assert only(sentence) == expected
@@ -152,6 +167,21 @@ def test_pronoun_takes_the_last_named_source_of_the_article() -> None:
     pronoun = found[1][0]
     assert (pronoun.mention.text, pronoun.cue.text, pronoun.kind) == ("il", "ajouté", "official")
     assert pronoun.refers_to.startswith("Le ministre de l'Intérieur")
+
+
+def test_a_quote_continued_in_the_next_sentence_keeps_its_speaker() -> None:
+    found = list(extract_article([
+        "« Nous tiendrons », a déclaré la ministre de la Défense, Olga Brent.",
+        "« Chaque village sera protégé. »",
+        "Les combats ont repris dans la nuit.",
+        "« Personne ne sait qui a tiré. »",  # the sentence before quotes no one
+    ], REGISTRY))
+    (continued,) = found[1]
+    assert (continued.mention, continued.cue, continued.rule) == (None, None, "quote-continued")
+    assert (continued.kind, continued.refers_to, continued.kind_by) == \
+        ("official", "la ministre de la Défense, Olga Brent", "speaker")
+    assert continued.content.text == "« Chaque village sera protégé. »"
+    assert found[2] == [] and found[3] == []
 
 
 def test_a_bare_name_takes_the_kind_learnt_from_its_description() -> None:
