@@ -822,7 +822,8 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
         mention = _part(text, *span)
         if mention is None or len(mention.text) > 160 or _NOT_A_SOURCE.match(mention.text):
             continue
-        if _SAME.match(mention.text) and (len(mention.text.split()) <= 2 or re.match(r"\s*qui\b", parsed[mention.end:])):
+        if _SAME.match(mention.text) and (len(mention.text.split()) <= 2 or
+                                          re.match(r"\s*qui\b", parsed[mention.end:])):
             continue  # "les mêmes qui nous juraient": rhetoric, not a source ("la même chaîne assure" is one)
         if _OWN_WORDS.match(mention.text) and parsed.count("«", 0, token.idx) > parsed.count("»", 0, token.idx):
             continue  # "« nos données montrent que ... », a expliqué X": the speaker's own evidence
@@ -833,7 +834,7 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
             continue
         for part in _coordinated(text, mention):
             kind = kind_of(part.text, registry)
-            add(Attribution(part, cue if part is mention else cue, kind, "subject"))
+            add(Attribution(part, cue, kind, "subject"))
             _remember(part.text, kind, last_named)
     names = last_named.setdefault("names", {}) if last_named is not None else {}
     for i, attribution in enumerate(found):
