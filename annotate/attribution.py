@@ -169,7 +169,7 @@ FIRST_PERSON = frozenset({"je", "j'", "nous", "vous", "tu", "me", "m'", "te", "t
 NEEDS_CONTENT = frozenset({"garantir", "expliquer", "assurer", "diffuser", "attribuer", "menacer", "rassurer",
                            "dire", "avancer", "lancer", "appeler", "penser", "considérer", "promettre", "demander",
                            "répondre", "qualifier", "écrire", "publier", "prétendre", "montrer", "maintenir",
-                           "interroger", "évaluer"})
+                           "interroger"})
 # Negated, these say that nothing was said ("ce que la commission n'a pas commenté").
 SILENT_WHEN_NEGATED = frozenset({"commenter", "confirmer", "répondre", "préciser", "communiquer", "détailler",
                                  "dire", "expliquer", "conclure", "réagir"})
@@ -201,7 +201,7 @@ def reporting_lemma(word: str, lemma: str) -> str | None:
                     word[len(stem):]):  # "rappelle", "appellent": the doubled l
                 return verb
     for verb, stems in _IRREGULAR_STEMS.items():
-        if any(word.startswith(stem) and len(word) - len(stem) <= 5 for stem in stems):
+        if any(word.startswith(_fold_e(stem)) and len(word) - len(stem) <= 5 for stem in stems):
             return verb
     return None
 
@@ -334,6 +334,9 @@ def _subject_span(doc, verb) -> tuple[int, int] | None:
     ends right before the verb group, else the words since the clause began."""
     group_start = _verb_group(doc, verb.i)[0]
     subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubj:pass") and c.i < group_start]
+    if not subjects and verb.dep_ == "conj" and verb.head.i < verb.i and doc[group_start - 1].lower_ in ("et", "puis") \
+            and reporting_lemma(verb.head.text, verb.head.lemma_) is not None:
+        return _subject_span(doc, verb.head)  # "X a demandé une enquête et rappelé que": X for both
     if subjects:
         subject = subjects[0]
         left = subject.left_edge.i
@@ -435,6 +438,12 @@ def _mistagged_verb(doc, token) -> bool:
         return True  # "« ... », rappelle Hélène Marchetti"
     if token.lower_.endswith("ent") and doc[token.i - 1].pos_ in ("NOUN", "PROPN", "ADJ"):
         return True  # "des messages relayés sur Facebook accusent": a third person plural
+    ahead = range(token.i + 1, min(len(doc), token.i + 5))
+    if re.search(r"(?:e|ent|t)$", token.lower_) and not any(_finite(t) for t in doc[:token.i]) and \
+            doc[token.i - 1].pos_ in ("NOUN", "PROPN", "ADJ", "PUNCT") and \
+            (any(doc[j].lower_ in ("que", "qu'", "«") for j in ahead) or following is not None
+             and doc[following].pos_ == "DET"):
+        return True  # "L'Institut de la statistique relève pour sa part une hausse", "X, répète à l'envi que"
     return token.dep_ in ("ROOT", "acl:relcl", "conj", "ccomp") and doc[token.i - 1].pos_ in ("NOUN", "PROPN", "ADJ") \
         and re.search(r"(?:e|ent|t)$", token.lower_) is not None
 
@@ -745,13 +754,15 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
         verb, cue_end = reporting_lemma(token.text, token.lemma_), token.i
         if verb is None:
             verb, cue_end = _locution(doc, token)
-        reflexive = token.i > 0 and doc[token.i - 1].lower_ in ("se", "s'")
+        reflexive = token.i > 0 and doc[token.i - 1].lower_ in ("se", "s'") or token.i > 1 and \
+            doc[token.i - 2].lower_ in ("se", "s'") and doc[token.i - 1].pos_ == "AUX"  # "s'est félicitée"
         if verb is None and reflexive and token.lemma_.lower() in REFLEXIVE_VERBS:
             verb = token.lemma_.lower()  # "des médecins s'inquiètent"
         if verb is None:
             continue
         group, has_aux, passive = _verb_group(doc, token.i)
-        has_aux = has_aux or any(c.dep_.startswith("aux") for c in token.children)
+        has_aux = has_aux or any(c.dep_.startswith("aux") for c in token.children) or token.dep_ == "conj" and \
+            token.head.i < token.i and any(c.dep_.startswith("aux") for c in token.head.children)  # "a X et rappelé"
         if token.pos_ not in ("VERB", "AUX") and not has_aux and not reflexive and not _mistagged_verb(doc, token):
             continue  # a noun ("l'annonce"), unless a verb the tagger took for one ("X accuse", "X dément")
         form = token.morph.get("VerbForm")
@@ -762,7 +773,8 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
                 continue  # "est à déplorer": no one is reporting; "se borne à affirmer" has a governor
             group, has_aux, passive = _verb_group(doc, head.i)
         elif "Part" in form and not has_aux and "Pres" not in token.morph.get("Tense") and \
-                not re.search(r"[^é](?:e|es|ent)$", token.lower_):
+                not re.search(r"[^é](?:e|es|ent)$", token.lower_) and \
+                not (token.i > 1 and doc[token.i - 1].text == "," and doc[token.i - 2].text in ("»", '"')):
             continue  # "47 cas confirmés" (but "», ajoute une chaîne", which the tagger calls a participle)
         following = doc[cue_end + 1] if cue_end + 1 < len(doc) else None
         if passive and verb not in ("être",):
