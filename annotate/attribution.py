@@ -116,7 +116,9 @@ ANONYMOUS_HEADS = frozenset("""
     médecin médecins chercheur chercheurs scientifique scientifiques connaisseur connaisseurs initié initiés
     informateur informateurs militaire militaires diplomate diplomates membre membres cadre cadres
     voix rumeur rumeurs gens personne personnes quelqu'un certains plusieurs divers on informations
-    élu élus homme femme ancien ancienne prix
+    élu élus homme femme ancien ancienne prix fonctionnaire fonctionnaires conseiller conseillère conseillers
+    officier officiers employé employée employés salarié salariée salariés infirmier infirmière infirmiers
+    agent agents collaborateur collaboratrice collaborateurs négociateur négociateurs enquêteur enquêteurs
 """.split())
 VAGUE_DETERMINERS = ("un ", "une ", "des ", "certains ", "certaines ", "plusieurs ", "de nombreux ",
                      "de nombreuses ", "nombre de ", "beaucoup de ", "quelques ", "d'autres ", "divers ", "ces ",
@@ -634,6 +636,10 @@ def kind_of(mention: str, registry=None) -> str:
         return "official"  # a minister's office
     if low.startswith(VAGUE_DETERMINERS) and not has_name:
         return "anonymous_vague"  # "un haut responsable du ministère", "des économistes indépendants"
+    if low.startswith(("un ", "une ", "des ", "plusieurs ", "certains ", "certaines ")) and \
+            next((w for w in words[1:4] if w not in ("haut", "haute", "hauts", "ancien", "ancienne", "proche")),
+                 "") in ANONYMOUS_HEADS and "," not in mention:
+        return "anonymous_vague"  # "un haut responsable du ministère des Finances": unnamed, whatever its employer
     if head in ANONYMOUS_HEADS and not has_name:
         return "anonymous_vague"
     if head == "agence" and "presse" not in words:
@@ -662,6 +668,7 @@ def extract(text: str, registry=None, nlp=None, last_named: dict | None = None, 
 def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None, kinds=None) -> list[Attribution]:
     """:func:`extract` on a sentence already parsed (``doc`` of the text with ' for ’)."""
     parsed = doc.text
+    named_before = dict(last_named) if last_named else {}
     found: list[Attribution] = []
     taken: list[tuple[int, int]] = []
 
@@ -855,8 +862,12 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
             if attribution.refers_to:
                 found[i] = dataclasses.replace(attribution, kind_by="pronoun")
             continue
+        owner = _owner(found, i, named_before)
         if registry is not None and registry.match(mention.text) is not None:
             attribution = found[i] = dataclasses.replace(attribution, kind_by="registry")
+        elif owner is not None and attribution.kind != "anonymous_vague":
+            # "son président, Tomas Reller": the kind of the body it belongs to
+            attribution = found[i] = dataclasses.replace(attribution, kind=owner, kind_by="article")
         elif kinds is not None and attribution.rule != "agentless":
             kind = kinds.predict(mention.text, attribution.kind)
             attribution = found[i] = dataclasses.replace(attribution, kind=kind, kind_by="model")
@@ -979,6 +990,23 @@ def _coordinated(text: str, mention: Span) -> list[Span]:
         return [mention]
     parts.append(_part(text, start, mention.end))
     return [p for p in parts if p is not None] or [mention]
+
+
+_POSSESSIVE = re.compile(r"^(?:son|sa|ses|leur|leurs)\s", re.IGNORECASE)
+
+
+def _owner(found: list[Attribution], i: int, named_before: dict) -> str | None:
+    """The kind of what a possessive mention belongs to ("son président", "sa porte-parole"):
+    the named source just before it in the sentence, else the article's last named source."""
+    mention = found[i].mention
+    if mention is None or not _POSSESSIVE.match(mention.text):
+        return None
+    earlier = [a for a in found if a.mention is not None and a.mention.end <= mention.start
+               and not _POSSESSIVE.match(a.mention.text) and a.kind != "anonymous_vague"
+               and a.mention.text.lower() not in PRONOUNS]
+    if earlier:
+        return max(earlier, key=lambda a: a.mention.start).kind
+    return named_before.get("kind")
 
 
 _SUBJECT_CLITICS = frozenset({"-il", "-elle", "-on", "-ils", "-elles", "-t-il", "-t-elle", "-t-on"})
