@@ -274,9 +274,11 @@ def _noun_phrase_after(doc, first: int) -> tuple[int, int] | None:
         low = token.text.lower()
         if token.is_punct and token.text != "-":
             # ", Proper Name," apposition right after a common noun phrase
-            if token.text == "," and i + 1 < len(doc) and doc[i + 1].pos_ == "PROPN" and i > first:
+            if token.text == "," and i > first and i + 1 < len(doc) and \
+                    (doc[i + 1].pos_ == "PROPN" or doc[i + 1].text[:1].isupper()):
                 j = i + 1
-                while j < len(doc) and doc[j].pos_ in ("PROPN", "NOUN") and not doc[j].is_punct:
+                while j < len(doc) and (doc[j].pos_ in ("PROPN", "NOUN") or doc[j].text[:1].isupper()) and \
+                        not doc[j].is_punct:
                     j += 1
                 end = j - 1
                 break

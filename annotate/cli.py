@@ -89,7 +89,8 @@ def cli() -> None:
 @kinds_option
 @taxonomy_option
 def ingest_cli(paths: tuple[Path, ...], out: Path, encoding: str | None, with_sources: bool,
-               registry_path: Path | None, kinds_choice: str, taxonomy_path: str | None) -> None:
+               registry_path: Path | None, kinds_choice: str, kinds_from: tuple[Path, ...],
+               taxonomy_path: str | None) -> None:
     """Split articles into sentences and write a sentence corpus.
 
     PATHS are files or folders of articles: .txt (first line the title, then the text),
@@ -109,7 +110,8 @@ def ingest_cli(paths: tuple[Path, ...], out: Path, encoding: str | None, with_so
         from annotate.kinds import kind_model
         from annotate.sources import load_registry
 
-        attributor = Attributor(load_registry(registry_path, _taxonomy(taxonomy_path)), kinds=kind_model(kinds_choice))
+        registry = load_registry(registry_path, _taxonomy(taxonomy_path))
+        attributor = Attributor(registry, kinds=kind_model(kinds_choice, kinds_from))
     summary = ingest(list(paths), out, encoding=encoding, attributor=attributor)
     click.echo(f"{summary.articles} articles, {summary.sentences} sentences -> {summary.out}")
 
@@ -398,7 +400,7 @@ def sources_cli() -> None:
 @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
 @taxonomy_option
 def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path | None, kinds_choice: str,
-                        encoding: str | None, taxonomy_path: str | None) -> None:
+                        kinds_from: tuple[Path, ...], encoding: str | None, taxonomy_path: str | None) -> None:
     """Sourcing profile of each article of INPUT (articles or a sentence corpus).
 
     Per article: attributions, the share named / anonymous or vague / state-affiliated,
@@ -418,7 +420,7 @@ def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path 
     from annotate.kinds import kind_model
 
     registry = load_registry(registry_path, _taxonomy(taxonomy_path))
-    attributor = Attributor(registry, kinds=kind_model(kinds_choice))
+    attributor = Attributor(registry, kinds=kind_model(kinds_choice, kinds_from))
     profiles = []
     with tqdm(unit="article", desc="profiling") as bar:
         for profile in profile_corpus(read_sentences(input_path, encoding), registry, attributor):

@@ -6,8 +6,9 @@ l'énergie" is not an official body). This model learns the kind from the gold s
 mentions: character 2-5-grams and words of the mention, plus the rules' own answer as a
 feature, into a logistic regression (scikit-learn). It is trained when first needed, in
 about a second, from ``corpus/gold/gold_fr.jsonl`` (the development part of the gold set;
-the held-out articles are never used), and can be trained on other labelled mentions
-(``KindModel.train``).
+the held-out articles are never used), plus, with ``--kinds-from``, the source spans that
+annotators marked and typed in Label Studio (what `propa pull` wrote): their corrections
+teach the model. Nothing is saved: the examples are the model.
 
 It never overrides the registry (a registered source's kind is the user's editorial
 choice), a pronoun (which takes the kind of what it refers to), nor an agentless form.
@@ -28,9 +29,12 @@ KINDS_HELP = ("Kind of a named source the registry does not know: 'learned' (a c
 
 
 def kinds_option(function):
-    """The --kinds option of the commands that extract attributions."""
+    """The --kinds and --kinds-from options of the commands that extract attributions."""
     import click
 
+    function = click.option("--kinds-from", "kinds_from", multiple=True, type=click.Path(path_type=Path),
+                            help="With --kinds learned: also learn from these typed source spans (a `propa pull` "
+                                 "folder or its annotations.jsonl, or a gold file). Repeatable.")(function)
     return click.option("--kinds", "kinds_choice", type=click.Choice(KIND_CHOICES), default="learned",
                         show_default=True, help=KINDS_HELP)(function)
 
@@ -90,6 +94,33 @@ def gold_examples(path: Path, articles: set[str] | None = None) -> list[tuple[st
     return examples
 
 
+def annotated_examples(path: Path) -> list[tuple[str, str]]:
+    """(mention, kind) pairs from typed source spans: a `propa pull` folder or its
+    annotations.jsonl (every annotator's source spans that have a kind), or a gold file."""
+    from annotate.articles import jsonl_records
+    from annotate.pull import ROWS_FILE
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / ROWS_FILE
+    if not path.is_file():
+        raise InputError(f"{path}: no such file (expected what `propa pull` wrote, or a gold file)")
+    examples = []
+    for where, record in jsonl_records(path):
+        if not isinstance(record, dict):
+            raise InputError(f"{where}: expected a JSON object")
+        if "annotations" in record:
+            for annotation in record["annotations"] or []:
+                for span in annotation.get("spans", []):
+                    if span.get("kind") and span.get("text"):
+                        examples.append((span["text"], span["kind"]))
+        elif "sources" in record:
+            examples += [(s["mention"]["text"], s["kind"]) for s in record["sources"] if s.get("mention")]
+        else:
+            raise InputError(f"{where}: neither a row of `propa pull` (annotations) nor a gold row (sources)")
+    return examples
+
+
 @lru_cache(maxsize=1)
 def default_kind_model() -> KindModel:
     """The model trained on the project's gold set (development articles only)."""
@@ -98,10 +129,19 @@ def default_kind_model() -> KindModel:
     return KindModel.train(gold_examples(GOLD), source=str(GOLD))
 
 
-def kind_model(choice: str | None) -> KindModel | None:
-    """``learned`` -> the default model; ``rules`` -> None (kinds from the rules alone)."""
+def kind_model(choice: str | None, also_from: tuple[Path, ...] | list[Path] = ()) -> KindModel | None:
+    """``learned`` -> the model of the project's gold set, plus the typed spans of ``also_from``;
+    ``rules`` -> None (kinds from the rules alone)."""
     if choice in (None, "rules"):
+        if also_from:
+            raise InputError("--kinds-from needs --kinds learned")
         return None
-    if choice == "learned":
+    if choice != "learned":
+        raise InputError(f"--kinds: expected one of {', '.join(KIND_CHOICES)}, got {choice!r}")
+    if not also_from:
         return default_kind_model()
-    raise InputError(f"--kinds: expected one of {', '.join(KIND_CHOICES)}, got {choice!r}")
+    extra = [example for path in also_from for example in annotated_examples(path)]
+    if not extra:
+        raise InputError(f"{', '.join(map(str, also_from))}: no typed source span to learn from")
+    base = gold_examples(GOLD) if GOLD.is_file() else []
+    return KindModel.train(base + extra, source=", ".join([str(GOLD)] * bool(base) + [str(p) for p in also_from]))

@@ -49,6 +49,40 @@ def test_model_never_overrides_the_registry_nor_a_pronoun() -> None:
     ], REGISTRY, model))
     korvan = found[0][0]
     assert (korvan.kind, korvan.kind_by) == ("state_media", "registry")
-    assert {a.kind_by for a in found[1]} == {"model"}
+    group, director = found[1]
+    assert group.kind_by == "model"
+    # "sa directrice": the kind of the company she speaks for, whatever the model would say
+    assert (director.mention.text, director.kind, director.kind_by) == \
+        ("sa directrice, Ana Holm", group.kind, "article")
     pronoun = found[2][0]
     assert pronoun.kind_by == "pronoun" and pronoun.refers_to
+
+
+def test_annotators_typed_spans_teach_the_model(tmp_path) -> None:
+    import json
+
+    from annotate.kinds import annotated_examples
+
+    # What `propa pull` writes: each annotator's source spans with the kind they chose.
+    rows = [{"id": f"a:{i}", "text": f"La coopérative Brenna n{i} a répondu.", "annotations": [
+        {"annotator": "a@x", "labels": [], "spans": [
+            {"start": 0, "end": 21, "text": f"La coopérative Brenna n{i}", "label": "source", "kind": "expert_ngo",
+             "reliability": "unknown"},
+            {"start": 0, "end": 2, "text": "La", "label": "cue"}]}]} for i in range(30)]
+    pulled = tmp_path / "annotations.jsonl"
+    pulled.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    examples = annotated_examples(tmp_path)  # the folder works as well as the file
+    assert len(examples) == 30 and set(k for _, k in examples) == {"expert_ngo"}
+    model = kind_model("learned", [pulled])
+    assert model is not default_kind_model() and str(pulled) in model.source
+    assert model.predict("la coopérative Brenna", "other") == "expert_ngo"
+
+
+def test_kinds_from_bad_input_is_one_clear_error(tmp_path) -> None:
+    (tmp_path / "x.jsonl").write_text('{"id": 1, "text": "x"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match="x.jsonl:1: neither a row of `propa pull`"):
+        kind_model("learned", [tmp_path / "x.jsonl"])
+    with pytest.raises(InputError, match="no such file"):
+        kind_model("learned", [tmp_path / "missing.jsonl"])
+    with pytest.raises(InputError, match="--kinds-from needs --kinds learned"):
+        kind_model("rules", [tmp_path / "x.jsonl"])

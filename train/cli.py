@@ -312,8 +312,8 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     @taxonomy_option
     def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_path: Path | None, no_cues: bool,
                         no_sources: bool, sources_only: bool, registry_path: Path | None, kinds_choice: str,
-                        encoding: str | None, push: bool, project: str | None, url: str | None,
-                        uncertainty_sampling: bool, batch_size: int, threads: int, runtime: str,
+                        kinds_from: tuple[Path, ...], encoding: str | None, push: bool, project: str | None,
+                        url: str | None, uncertainty_sampling: bool, batch_size: int, threads: int, runtime: str,
                         taxonomy_path: str | None) -> None:
         """Pre-annotate a corpus: one Label Studio prediction per sentence.
 
@@ -348,7 +348,8 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
 
             from annotate.kinds import kind_model
 
-            attributor = Attributor(load_registry(registry_path, taxonomy), kinds=kind_model(kinds_choice))
+            registry = load_registry(registry_path, taxonomy)
+            attributor = Attributor(registry, kinds=kind_model(kinds_choice, kinds_from))
         if push:  # a wrong URL or token fails now, not after the scoring
             from annotate.labelstudio import LabelStudioClient
             from annotate.settings import resolve_connection
