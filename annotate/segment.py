@@ -36,8 +36,9 @@ ABBREVIATIONS: frozenset[str] = frozenset(
 )
 
 # A token made of single capitals joined by periods or hyphens: initials (J., J.-P.)
-# and dotted acronyms (S.N.C.F.).
-_INITIALS = re.compile(r"^(?:[A-ZÀ-ÖØ-Ý]\.?-?)+$")
+# and dotted acronyms (S.N.C.F.). An acronym without periods ("l'OMS.", "la TNK.") is a
+# word like any other: it can end a sentence.
+_INITIALS = re.compile(r"^[A-ZÀ-ÖØ-Ý](?:\.-?[A-ZÀ-ÖØ-Ý])*$")
 
 _SPACE = "\\s\u00a0\u202f"
 # Terminal punctuation, then closing quotes/brackets (French typography may put a

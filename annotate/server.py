@@ -221,12 +221,38 @@ def stop_server(state: Path, timeout: float = 20.0) -> bool:
     assert pid is not None
     _signal_group(pid, signal.SIGTERM)  # SIGINT is ignored when started without job control
     deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
+    # Wait for the whole process group: a worker that outlives the main process still holds
+    # the port, and a restart on the same port would find it busy.
+    while (_alive(pid) or _group_alive(pid)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    if _alive(pid):
+    if _alive(pid) or _group_alive(pid):
         _signal_group(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while (_alive(pid) or _group_alive(pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
     pid_file.unlink(missing_ok=True)
     return True
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process of the group ``pgid`` is still running (zombies aside)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state ppid pgrp ...
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
 
 
 def _signal_group(pid: int, sig: int) -> None:

@@ -23,6 +23,9 @@ def texts(paragraph: str) -> list[str]:
     # abbreviations, initials, dotted acronyms
     ("J.-P. Morel travaille à la S.N.C.F. depuis 1998. Le Dr Martin confirme.",
      ["J.-P. Morel travaille à la S.N.C.F. depuis 1998.", "Le Dr Martin confirme."]),
+    # an acronym without periods is a word: it can end a sentence
+    ("Le vaccin est recommandé par l'OMS. Le ministère a confirmé. Il a parlé à la TNK. Puis rien.",
+     ["Le vaccin est recommandé par l'OMS.", "Le ministère a confirmé.", "Il a parlé à la TNK.", "Puis rien."]),
     ("Selon l'art. 12 du code, M. Durand et Mme Petit sont convoqués. Ils viendront.",
      ["Selon l'art. 12 du code, M. Durand et Mme Petit sont convoqués.", "Ils viendront."]),
     ("Voir l’art. 49.3 et cf. p. 12 du rapport. Fin.",
