@@ -93,7 +93,7 @@ def test_sources_only_needs_no_model(tmp_path: Path) -> None:
     done = CliRunner().invoke(cli, ["preannotate", str(SAMPLES), "--sources-only", "-o", str(out)])
     assert done.exit_code == 0, done.output
     lines = read_jsonl(out)
-    assert len(lines) == 161 and len({line["model_version"] for line in lines}) == 1
+    assert len(lines) == 162 and len({line["model_version"] for line in lines}) == 1
     assert lines[0]["model_version"].startswith("sources@")
     with_sources = [line for line in lines if line["result"]]
     assert len(with_sources) >= 20  # the samples cite sources in most paragraphs

@@ -117,9 +117,9 @@ def test_pretrain_then_train_from_it(labelled_split: Path, tmp_path: Path) -> No
 def test_preannotate_command(labelled_split: Path, tmp_path: Path) -> None:  # noqa: F811
     ok("train", "-c", TFIDF, "--data", labelled_split, "-o", tmp_path / "model")
     out = ok("preannotate", SAMPLES, "-m", tmp_path / "model", "-o", tmp_path / "pred.jsonl")
-    assert "161 sentences pre-annotated" in out and "0 already in" in out
+    assert "162 sentences pre-annotated" in out and "0 already in" in out
     out = ok("preannotate", SAMPLES, "-m", tmp_path / "model", "-o", tmp_path / "pred.jsonl")
-    assert "0 sentences pre-annotated" in out and "161 already in" in out
+    assert "0 sentences pre-annotated" in out and "162 already in" in out
     one_line_error(run("preannotate", tmp_path / "nothing", "-m", tmp_path / "model", "-o", tmp_path / "p.jsonl"),
                    "nothing")
     assert not (tmp_path / "p.jsonl").exists()
