@@ -43,7 +43,7 @@ demo: install
 	$(BIN)/propa evaluate $(DEMO_OUT)/models/tfidf $(DEMO_OUT)/split --split test
 	$(BIN)/propa evaluate $(DEMO_OUT)/models/camembert-scratch $(DEMO_OUT)/split --split test
 	$(BIN)/propa predict $(DEMO_OUT)/models/tfidf $(DEMO_OUT)/sentences.jsonl -o $(DEMO_OUT)/predictions.jsonl
-	# Pre-annotation with the better of the two (TF-IDF: 432 training sentences are too few for a
+	# Pre-annotation with the better of the two (TF-IDF: 516 training sentences are too few for a
 	# CamemBERT trained from scratch), plus the cue rules, pushed onto the project's tasks so that
 	# annotators correct instead of starting blank, least certain first.
 	rm -f $(DEMO_OUT)/preannotations.jsonl

@@ -68,6 +68,8 @@ def cli() -> None:
       propa train -c configs/train/tfidf.yaml          dataset -> model
       propa evaluate models/tfidf data/split           metrics per label
       propa preannotate NEW -m models/tfidf --push     predictions back into Label Studio
+      propa preannotate NEW -m models/tfidf --push --kinds-from data/annotated
+                                                       ... with source kinds learnt from corrections
       propa sources profile NEW                        who each article cites
 
     State (the local server, its log and the connection config) lives in ./.propa,
