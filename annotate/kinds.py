@@ -46,10 +46,11 @@ def _features(mention: str, rule_kind: str) -> str:
 class KindModel:
     """``predict(mention, rule_kind)`` -> kind."""
 
-    def __init__(self, pipeline, examples: int, source: str):
+    def __init__(self, pipeline, examples: int, source: str, fingerprint: str = ""):
         self.pipeline = pipeline
         self.examples = examples
         self.source = source
+        self.fingerprint = fingerprint  # what it was trained on and how: changes when either does
         self._cache: dict[tuple[str, str], str] = {}
 
     @classmethod
@@ -68,13 +69,24 @@ class KindModel:
                        TfidfVectorizer(analyzer="word", token_pattern=r"[\w-]+")),
             LogisticRegression(C=30, max_iter=3000))
         pipeline.fit([_features(m, kind_of(m, registry)) for m, _ in examples], [k for _, k in examples])
-        return cls(pipeline, len(examples), source)
+        return cls(pipeline, len(examples), source, _fingerprint(examples))
 
     def predict(self, mention: str, rule_kind: str) -> str:
         key = (mention, rule_kind)
         if key not in self._cache:
             self._cache[key] = str(self.pipeline.predict([_features(mention, rule_kind)])[0])
         return self._cache[key]
+
+
+def _fingerprint(examples: list[tuple[str, str]]) -> str:
+    import hashlib
+    import inspect
+    import sys
+
+    digest = hashlib.sha256(inspect.getsource(sys.modules[__name__]).encode())
+    for mention, kind in sorted(examples):
+        digest.update(f"{mention}\t{kind}\n".encode())
+    return f"kinds:{digest.hexdigest()[:12]}"
 
 
 def gold_examples(path: Path, articles: set[str] | None = None) -> list[tuple[str, str]]:

@@ -86,3 +86,13 @@ def test_kinds_from_bad_input_is_one_clear_error(tmp_path) -> None:
         kind_model("learned", [tmp_path / "missing.jsonl"])
     with pytest.raises(InputError, match="--kinds-from needs --kinds learned"):
         kind_model("rules", [tmp_path / "x.jsonl"])
+
+
+def test_the_kind_model_is_part_of_the_sources_model_version() -> None:
+    from train.preannotate import sources_version
+
+    examples = [("le groupe Valmet", "other"), ("le ministère de l'Eau", "official")] * 3
+    versions = {sources_version(REGISTRY), sources_version(REGISTRY, default_kind_model()),
+                sources_version(REGISTRY, KindModel.train(examples))}
+    assert len(versions) == 3  # rules alone, the gold-set model, a model trained on other examples
+    assert sources_version(REGISTRY, default_kind_model()) == sources_version(REGISTRY, default_kind_model())

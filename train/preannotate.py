@@ -75,9 +75,9 @@ def done_ids(out: Path, model_version: str) -> set[str]:
     return ids
 
 
-def sources_version(registry) -> str:
+def sources_version(registry, kinds=None) -> str:
     """The model_version of predictions made by the attribution rules alone (--sources-only):
-    the rules' code and the registry file, hashed."""
+    the rules' code, the registry file and the kind model (its code and examples), hashed."""
     import hashlib
     import inspect
 
@@ -86,6 +86,7 @@ def sources_version(registry) -> str:
     digest = hashlib.sha256(inspect.getsource(attribution).encode())
     if registry is not None and registry.path:
         digest.update(Path(registry.path).read_bytes())
+    digest.update((kinds.fingerprint if kinds is not None else "kinds:rules").encode())
     return f"sources@{digest.hexdigest()[:12]}"
 
 
@@ -106,7 +107,7 @@ def preannotate(
         version = model.model_version
         thresholds = dict(zip(model.labels, model.meta.thresholds))
     else:
-        version, thresholds = sources_version(attributor.registry), {}
+        version, thresholds = sources_version(attributor.registry, attributor.kinds), {}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     seen = done_ids(out, version)
