@@ -108,6 +108,9 @@ def test_round_trip_with_two_annotators(server, admin, corpus, tmp_path, monkeyp
     divers = vague.text.index("Divers")
     assert row["annotations"][0]["spans"] == [{"start": divers, "end": divers + 6, "text": "Divers", "label": "source",
                                                "kind": "anonymous_vague", "reliability": "unknown"}]
+    from annotate.kinds import annotated_examples
+
+    assert annotated_examples(out) == [("Divers", "anonymous_vague")]  # what `--kinds-from` learns from
     row = rows[alleg.id]
     assert (row["labels"], row["ties"]) == (["unsupported_allegation"], ["vague_sourcing"])
     assert [s["text"] for s in row["annotations"][0]["spans"]] == ["dispose de preuves accablantes"]
