@@ -120,7 +120,7 @@ ANONYMOUS_HEADS = frozenset("""
     officier officiers employé employée employés salarié salariée salariés infirmier infirmière infirmiers
     agent agents collaborateur collaboratrice collaborateurs négociateur négociateurs enquêteur enquêteurs
 """.split())
-VAGUE_DETERMINERS = ("un ", "une ", "des ", "certains ", "certaines ", "plusieurs ", "de nombreux ",
+VAGUE_DETERMINERS = ("un ", "une ", "des ", "certains ", "certaines ", "plusieurs ", "de nombreux ", "chaque ",
                      "de nombreuses ", "nombre de ", "beaucoup de ", "quelques ", "d'autres ", "divers ", "ces ",
                      "ceux ", "celles ", "tout le monde", "nombreux ")
 OFFICIAL_WORDS = frozenset("""
@@ -146,12 +146,13 @@ EXPERT_ROLES = frozenset("""
 """.split())
 PARTY_WORDS = frozenset("""
     parti mouvement alliance rassemblement front syndicat confédération fédération collectif opposition
+    entreprise société groupe compagnie firme fabricant exploitant opérateur
 """.split())
 EXPERT_WORDS = frozenset("""
     chercheur chercheuse chercheurs professeur professeure universitaire université institut laboratoire
     épidémiologiste économiste politologue sociologue historien historienne juriste démographe virologue
     médecin infectiologue spécialiste analyste experte expert ong association observatoire fondation
-    centre think-tank cabinet collectif scientifique docteur dr directrice directeur croix-rouge étude
+    centre think-tank cabinet collectif scientifique docteur dr croix-rouge étude
     sondage rapport enquête ifop demoskop coordinatrice coordinateur inserm cnrs pasteur gynécologue
     obstétricien pédiatre hôpital chu médecins ordre
 """.split())
@@ -170,7 +171,7 @@ FIRST_PERSON = frozenset({"je", "j'", "nous", "vous", "tu", "me", "m'", "te", "t
 # in "les projets avancent" or "il a dit oui".
 NEEDS_CONTENT = frozenset({"garantir", "expliquer", "assurer", "diffuser", "attribuer", "menacer", "rassurer",
                            "dire", "avancer", "lancer", "appeler", "penser", "considérer", "promettre", "demander",
-                           "répondre", "qualifier", "écrire", "publier", "prétendre", "montrer", "maintenir",
+                           "répondre", "qualifier", "écrire", "publier", "prétendre", "montrer", "maintenir", "préciser",
                            "interroger"})
 # Negated, these say that nothing was said ("ce que la commission n'a pas commenté").
 SILENT_WHEN_NEGATED = frozenset({"commenter", "confirmer", "répondre", "préciser", "communiquer", "détailler",
@@ -259,6 +260,8 @@ def _part(text: str, start: int, end: int) -> Span | None:
         start += lead.end()  # "..., et l'étude publiée par X": the conjunction is not the source
     while end > start and text[end - 1] in " ,;:.«»\"\u00a0\u202f":
         end -= 1
+    if text[start:end].lower() in ("et", "ou", "mais", "puis", "donc", "ni"):
+        return None
     return Span(start, end, text[start:end]) if end > start else None
 
 
@@ -339,8 +342,8 @@ def _subject_span(doc, verb) -> tuple[int, int] | None:
     ends right before the verb group, else the words since the clause began."""
     group_start = _verb_group(doc, verb.i)[0]
     subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubj:pass") and c.i < group_start]
-    if not subjects and verb.dep_ == "conj" and verb.head.i < verb.i and doc[group_start - 1].lower_ in ("et", "puis") \
-            and reporting_lemma(verb.head.text, verb.head.lemma_) is not None:
+    if not subjects and verb.dep_ == "conj" and verb.head.i < verb.i and group_start > 0 and \
+            doc[group_start - 1].lower_ in ("et", "puis") and verb.head.pos_ in ("VERB", "AUX"):
         return _subject_span(doc, verb.head)  # "X a demandé une enquête et rappelé que": X for both
     if subjects:
         subject = subjects[0]
@@ -723,6 +726,9 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
         mention = _part(text, *span) if span else None
         if mention is None or _NOT_AFTER_CUE.match(mention.text):
             continue
+        if match.group(1).lower().startswith("de source"):  # "de source sûre": the source is "source sûre"
+            at = match.start(1) + 3
+            mention = Span(at, mention.end, text[at:mention.end])
         cue = Span(match.start(1), match.end(1), text[match.start(1):match.end(1)])
         add(Attribution(mention, cue, kind_of(mention.text, registry), "preposition"))
     opinion = _OPINION.match(parsed)
@@ -746,6 +752,9 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
     for token in doc:
         if token.lower_ != "par" or token.i == 0:
             continue
+        if token.i + 1 >= len(doc) or not (doc[token.i + 1].pos_ in ("DET", "PROPN") or
+                                           doc[token.i + 1].text[:1].isupper()):
+            continue  # "par ailleurs", "par an", "par exemple": no agent
         verb_token = _agent_verb(doc, token.i)
         if verb_token is None:
             continue
@@ -1014,7 +1023,8 @@ def _owner(found: list[Attribution], i: int, named_before: dict) -> str | None:
 
 _SUBJECT_CLITICS = frozenset({"-il", "-elle", "-on", "-ils", "-elles", "-t-il", "-t-elle", "-t-on"})
 # Subjects that are not sources: negated or empty quantities, rhetorical "ceux qui", "les mêmes".
-_NOT_A_SOURCE = re.compile(r"^(?:aucun|aucune|rien|personne|ceux|celles|celui|celle|ni|quant|\d)\b", re.IGNORECASE)
+_NOT_A_SOURCE = re.compile(r"^(?:aucun|aucune|rien|personne|ceux|celles|celui|celle|ni|quant|chacun|chacune|"
+                           r"un tel|une telle|de tels|de telles|\d)\b", re.IGNORECASE)
 _SAME = re.compile(r"^(?:les mêmes|le même|la même|ces mêmes)\b", re.IGNORECASE)
 _OWN_WORDS = re.compile(r"^(?:nos|notre|mes|mon|ma|vos|votre)\s", re.IGNORECASE)
 
