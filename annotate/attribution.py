@@ -171,8 +171,8 @@ FIRST_PERSON = frozenset({"je", "j'", "nous", "vous", "tu", "me", "m'", "te", "t
 # in "les projets avancent" or "il a dit oui".
 NEEDS_CONTENT = frozenset({"garantir", "expliquer", "assurer", "diffuser", "attribuer", "menacer", "rassurer",
                            "dire", "avancer", "lancer", "appeler", "penser", "considérer", "promettre", "demander",
-                           "répondre", "qualifier", "écrire", "publier", "prétendre", "montrer", "maintenir", "préciser",
-                           "interroger"})
+                           "répondre", "qualifier", "écrire", "publier", "prétendre", "montrer", "maintenir",
+                           "préciser", "interroger"})
 # Negated, these say that nothing was said ("ce que la commission n'a pas commenté").
 SILENT_WHEN_NEGATED = frozenset({"commenter", "confirmer", "répondre", "préciser", "communiquer", "détailler",
                                  "dire", "expliquer", "conclure", "réagir"})
