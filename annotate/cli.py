@@ -86,7 +86,8 @@ def cli() -> None:
 @click.option("--encoding", default=None,
               help="Decode the input with this encoding (e.g. cp1252) instead of requiring UTF-8.")
 @click.option("--sources", "with_sources", is_flag=True,
-              help="Also find who each sentence cites (French parser; about 10 ms a sentence).")
+              help="Also find who each sentence cites (French parser; about 12 ms a sentence). "
+                   "--registry, --kinds and --kinds-from apply to it.")
 @registry_option
 @kinds_option
 @taxonomy_option
@@ -105,7 +106,10 @@ def ingest_cli(paths: tuple[Path, ...], out: Path, encoding: str | None, with_so
     reliability the registry gives the source ("unknown" when it is not registered).
     """
     from annotate.corpus import ingest
+    from annotate.errors import InputError
 
+    if not with_sources and (registry_path or kinds_from):
+        raise InputError("--registry and --kinds-from apply to --sources: add --sources, or leave them out")
     attributor = None
     if with_sources:
         from annotate.attribution import Attributor

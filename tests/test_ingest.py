@@ -137,3 +137,15 @@ def test_ingest_with_sources_records_who_each_sentence_cites(article_dir, tmp_pa
     plain = tmp_path / "plain.jsonl"
     ingest([article_dir], plain, progress=False)
     assert all("attributions" not in r for r in read_jsonl(plain))
+
+
+def test_source_options_without_sources_are_refused(article_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from annotate.cli import cli
+
+    out = tmp_path / "corpus.jsonl"
+    result = CliRunner().invoke(cli, ["ingest", str(article_dir), "--kinds-from", str(tmp_path), "-o", str(out)])
+    assert result.exit_code == 1 and not out.exists()
+    assert result.output.strip().splitlines() == [
+        "Error: --registry and --kinds-from apply to --sources: add --sources, or leave them out"]
