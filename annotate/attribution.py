@@ -36,6 +36,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from annotate.errors import InputError
@@ -237,6 +238,16 @@ class Attribution:
             out["self_citation"] = True
         out["kind_by"] = self.kind_by
         return out
+
+    @classmethod
+    def from_dict(cls, record: dict) -> "Attribution":
+        """The inverse of :meth:`to_dict` (what `propa ingest --sources` stored)."""
+        def part(p: dict | None) -> Span | None:
+            return None if p is None else Span(int(p["start"]), int(p["end"]), str(p["text"]))
+
+        return cls(part(record.get("mention")), part(record.get("cue")), str(record["kind"]), str(record["rule"]),
+                   part(record.get("content")), str(record.get("refers_to", "")),
+                   bool(record.get("self_citation", False)), str(record.get("kind_by", "rules")))
 
 
 @lru_cache(maxsize=1)
@@ -1179,6 +1190,52 @@ class Attributor:
             found = extract_parsed(text, doc, self.registry, self.last_named, self.kinds)
             out.append([mark_self_citation(a, outlet, self.registry) for a in found] if outlet else found)
         return out
+
+
+class StoredAttributions:
+    """The attributions `propa ingest --sources` stored in a sentence corpus, read back in
+    step with the corpus's sentences instead of parsing them again: a drop-in for
+    :class:`Attributor` (same call), streaming, one line at a time."""
+
+    def __init__(self, corpus: Path, registry=None):
+        from annotate.articles import jsonl_records
+
+        self.path = Path(corpus)
+        self.registry = registry
+        self.kinds = None
+        self._records = jsonl_records(self.path)
+
+    def __call__(self, items: list[tuple]) -> list[list[Attribution]]:
+        out = []
+        for item in items:
+            try:
+                where, record = next(self._records)
+            except StopIteration:
+                raise InputError(f"{self.path}: ended before its sentences did") from None
+            if not isinstance(record, dict) or record.get("text") != item[1]:
+                raise InputError(f"{where}: not the sentence expected here; was the corpus changed while read?")
+            stored = record.get("attributions")
+            if not isinstance(stored, list):
+                raise InputError(f"{where}: no 'attributions' (write the corpus with `propa ingest --sources`)")
+            try:
+                out.append([Attribution.from_dict(a) for a in stored])
+            except (KeyError, TypeError, ValueError) as err:
+                raise InputError(f"{where}: malformed attribution ({err})") from None
+        return out
+
+
+def has_stored_attributions(path: Path) -> bool:
+    """A sentence corpus whose first sentence carries the attributions of `ingest --sources`."""
+    from annotate.corpus import is_sentence_corpus
+
+    path = Path(path)
+    if not (path.is_file() and path.suffix == ".jsonl" and is_sentence_corpus(path)):
+        return False
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        first = next(line for line in handle if line.strip())
+    import json
+
+    return "attributions" in json.loads(first)
 
 
 _NEWSROOM = re.compile(r"^(?:nos|notre)\s+(?:informations?|rédaction|journalistes?|équipes?|micros?|"

@@ -403,15 +403,19 @@ def sources_cli() -> None:
               help="Also write one JSON line per article here.")
 @registry_option
 @kinds_option
+@click.option("--reparse", is_flag=True,
+              help="Find the attributions again even when INPUT stores them (`propa ingest --sources`).")
 @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
 @taxonomy_option
 def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path | None, kinds_choice: str,
-                        kinds_from: tuple[Path, ...], encoding: str | None, taxonomy_path: str | None) -> None:
+                        kinds_from: tuple[Path, ...], reparse: bool, encoding: str | None,
+                        taxonomy_path: str | None) -> None:
     """Sourcing profile of each article of INPUT (articles or a sentence corpus).
 
     Per article: attributions, the share named / anonymous or vague / state-affiliated,
     how dominant the top source is, sentences that attribute nothing, and a score from
-    0 to 100 with the reasons it lost points.
+    0 to 100 with the reasons it lost points. A corpus written by `propa ingest --sources`
+    is profiled from the attributions it stores, without parsing again (--reparse to redo).
     """
     import json
 
@@ -422,11 +426,15 @@ def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path 
     from annotate.profile import profile_corpus
     from annotate.sources import load_registry
 
-    from annotate.attribution import Attributor
+    from annotate.attribution import Attributor, StoredAttributions, has_stored_attributions
     from annotate.kinds import kind_model
 
     registry = load_registry(registry_path, _taxonomy(taxonomy_path))
-    attributor = Attributor(registry, kinds=kind_model(kinds_choice, kinds_from))
+    if not reparse and has_stored_attributions(Path(input_path)):
+        attributor = StoredAttributions(input_path, registry)
+        click.echo(f"using the attributions stored in {input_path} (--reparse to find them again)", err=True)
+    else:
+        attributor = Attributor(registry, kinds=kind_model(kinds_choice, kinds_from))
     profiles = []
     with tqdm(unit="article", desc="profiling") as bar:
         for profile in profile_corpus(read_sentences(input_path, encoding), registry, attributor):

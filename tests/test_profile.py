@@ -63,3 +63,36 @@ def test_cli(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 8 and all(0 <= line["score"] <= 100 and line["reasons"] for line in lines)
     assert "01-depeche-barrage" in done.output
+
+
+def test_a_corpus_ingested_with_sources_is_profiled_without_parsing_again(tmp_path: Path, monkeypatch) -> None:
+    import annotate.attribution
+
+    corpus = tmp_path / "corpus.jsonl"
+    runner = CliRunner()
+    done = runner.invoke(cli, ["ingest", str(ROOT / "corpus" / "samples"), "--sources", "--kinds", "rules",
+                               "-o", str(corpus)])
+    assert done.exit_code == 0, done.output
+    fresh = tmp_path / "fresh.jsonl"
+    assert runner.invoke(cli, ["sources", "profile", str(ROOT / "corpus" / "samples"), "--kinds", "rules",
+                               "-o", str(fresh)]).exit_code == 0
+
+    def no_parser(*args, **kwargs):
+        raise AssertionError("the stored attributions should have been used")
+
+    monkeypatch.setattr(annotate.attribution, "french_pipeline", no_parser)
+    stored = tmp_path / "stored.jsonl"
+    done = runner.invoke(cli, ["sources", "profile", str(corpus), "-o", str(stored)])
+    assert done.exit_code == 0, done.output
+    assert "using the attributions stored in" in done.output
+    assert stored.read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8")
+
+    # A line without attributions in the middle is one clear error naming it.
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    broken = json.loads(lines[5])
+    del broken["attributions"]
+    lines[5] = json.dumps(broken, ensure_ascii=False)
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = runner.invoke(cli, ["sources", "profile", str(corpus)])
+    assert done.exit_code == 1
+    assert f"{corpus}:6: no 'attributions' (write the corpus with `propa ingest --sources`)" in done.output
