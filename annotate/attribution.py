@@ -190,6 +190,12 @@ def _fold_e(word: str) -> str:
     return word.replace("é", "e").replace("è", "e").replace("ê", "e")
 
 
+# (verb, stem without accents on e) of the -er reporting verbs, for matching word forms.
+_ER_STEMS = tuple((verb, _fold_e(verb[:-2])) for verb in sorted(REPORTING_VERBS)
+                  if verb.endswith("er") and len(verb) > 4)
+_ER_ENDINGS = re.compile(r"e|es|ent|ee|ees|ait|aient|ais|era|eront|erait|eraient|ant|ons|ez|a|erent|ai|le|les|lent")
+
+
 @lru_cache(maxsize=4096)
 def reporting_lemma(word: str, lemma: str) -> str | None:
     """The reporting verb a token is a form of, by spaCy's lemma or by its own form."""
@@ -197,13 +203,9 @@ def reporting_lemma(word: str, lemma: str) -> str | None:
     if lemma in REPORTING_VERBS:
         return lemma
     word = _fold_e(word.lower().replace("’", "'"))  # "répète", "relève": stems of répéter, relever
-    for verb in REPORTING_VERBS:
-        if verb.endswith("er") and len(verb) > 4:
-            stem = _fold_e(verb[:-2])
-            if word.startswith(stem) and re.fullmatch(
-                    r"(e|es|ent|e|ee|es|ees|ait|aient|ais|era|eront|erait|eraient|ant|ons|ez|a|erent|ai|le|les|lent)",
-                    word[len(stem):]):  # "rappelle", "appellent": the doubled l
-                return verb
+    for verb, stem in _ER_STEMS:
+        if word.startswith(stem) and _ER_ENDINGS.fullmatch(word[len(stem):]):  # "rappelle": the doubled l
+            return verb
     for verb, stems in _IRREGULAR_STEMS.items():
         if any(word.startswith(_fold_e(stem)) and len(word) - len(stem) <= 5 for stem in stems):
             return verb
@@ -807,7 +809,7 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
                 not (token.i > 1 and doc[token.i - 1].text == "," and doc[token.i - 2].text in ("»", '"')):
             continue  # "47 cas confirmés" (but "», ajoute une chaîne", which the tagger calls a participle)
         following = doc[cue_end + 1] if cue_end + 1 < len(doc) else None
-        if passive and verb not in ("être",):
+        if passive:
             continue  # "Aucun décès n'a été signalé", "nos pertes sont jugées minimes"
         if _negated(doc, group, head.i) and (verb in SILENT_WHEN_NEGATED or cue_end == token.i and
                                              _next_word(doc, cue_end) is not None and
@@ -851,8 +853,8 @@ def extract_parsed(text: str, doc, registry=None, last_named: dict | None = None
                     continue
         if verb in NEEDS_CONTENT and not _has_content(doc, token, verb):
             continue
-        if verb == "parler" and not (following is not None and _next_word(doc, token.i) is not None and
-                                     doc[_next_word(doc, token.i)].lower_ in ("de", "d'", "du", "des")):
+        said_of = _next_word(doc, token.i) if verb == "parler" else None
+        if verb == "parler" and (said_of is None or doc[said_of].lower_ not in ("de", "d'", "du", "des")):
             continue  # "parle d'un accident", not "les chiffres parlent"
         if verb == "parler" and re.match(r"\s*d'(?:eux|elle|elles|lui)-mêmes?", parsed[token.idx + len(token.text):]):
             continue  # "les faits parlent d'eux-mêmes"
@@ -1224,20 +1226,6 @@ class StoredAttributions:
         return out
 
 
-def has_stored_attributions(path: Path) -> bool:
-    """A sentence corpus whose first sentence carries the attributions of `ingest --sources`."""
-    from annotate.corpus import is_sentence_corpus
-
-    path = Path(path)
-    if not (path.is_file() and path.suffix == ".jsonl" and is_sentence_corpus(path)):
-        return False
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        first = next(line for line in handle if line.strip())
-    import json
-
-    return "attributions" in json.loads(first)
-
-
 _NEWSROOM = re.compile(r"^(?:nos|notre)\s+(?:informations?|rédaction|journalistes?|équipes?|micros?|"
                        r"confrères|reporters?|envoyée?s?\s+spéciale?s?|correspondante?s?|sources)\b", re.IGNORECASE)
 
@@ -1252,8 +1240,9 @@ def mark_self_citation(attribution: Attribution, outlet: str, registry=None) -> 
     mention = attribution.mention.text
     own = bool(_NEWSROOM.match(mention.replace("’", "'")))
     if not own:
-        if registry is not None and registry.match(mention) is not None:
-            own = registry.match(mention) is registry.match(outlet)
+        entry = registry.match(mention) if registry is not None else None
+        if entry is not None:
+            own = entry is registry.match(outlet)
         else:
             own = normalise(mention) == normalise(outlet)
     return dataclasses.replace(attribution, self_citation=True, refers_to=attribution.refers_to or outlet) \

@@ -154,17 +154,31 @@ def read_corpus(path: Path) -> Iterator[Sentence]:
             yield sentence_from_dict(record, origin)
 
 
-def is_sentence_corpus(path: Path) -> bool:
-    """A JSONL whose first record has the fields `propa ingest` writes (articles have no 'start')."""
+def _first_record(path: Path) -> object:
+    """The first JSON record of a file, or None when there is none or it is not JSON."""
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             if line.strip():
                 try:
-                    first = json.loads(line)
+                    return json.loads(line)
                 except ValueError:
-                    return False
-                return isinstance(first, dict) and {"id", "article_id", "start", "end", "text"} <= set(first)
-    return False
+                    return None
+    return None
+
+
+def is_sentence_corpus(path: Path) -> bool:
+    """A JSONL whose first record has the fields `propa ingest` writes (articles have no 'start')."""
+    first = _first_record(path)
+    return isinstance(first, dict) and {"id", "article_id", "start", "end", "text"} <= set(first)
+
+
+def has_stored_attributions(path: Path) -> bool:
+    """A sentence corpus whose sentences carry the attributions of `propa ingest --sources`."""
+    path = Path(path)
+    if not (path.is_file() and path.suffix == ".jsonl"):
+        return False
+    first = _first_record(path)
+    return isinstance(first, dict) and {"id", "article_id", "start", "end", "text", "attributions"} <= set(first)
 
 
 def read_sentences(path: Path, encoding: str | None = None) -> Iterator[Sentence]:

@@ -16,7 +16,6 @@ choice), a pronoun (which takes the kind of what it refers to), nor an agentless
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -92,18 +91,12 @@ def _fingerprint(examples: list[tuple[str, str]]) -> str:
 def gold_examples(path: Path, articles: set[str] | None = None) -> list[tuple[str, str]]:
     """(mention, kind) pairs of a gold file (what `propa gold build` writes), pronouns left out."""
     from annotate.attribution import PRONOUNS
+    from annotate.gold import read_gold_rows
 
-    examples = []
-    with Path(path).open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            if articles is not None and row["article_id"] not in articles:
-                continue
-            for source in row.get("sources", []):
-                mention = source.get("mention")
-                if mention and mention["text"].lower() not in PRONOUNS:
-                    examples.append((mention["text"], source["kind"]))
-    return examples
+    return [(source["mention"]["text"], source["kind"]) for row in read_gold_rows(path)
+            if articles is None or row["article_id"] in articles
+            for source in row.get("sources", [])
+            if source.get("mention") and source["mention"]["text"].lower() not in PRONOUNS]
 
 
 def annotated_examples(path: Path) -> list[tuple[str, str]]:

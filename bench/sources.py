@@ -2,7 +2,7 @@
 
     python bench/sources.py [--gold corpus/gold/gold_fr.jsonl] [--errors 20]
 
-For every gold sentence, `annotate.attribution.extract_article` (article by article, so
+For every gold sentence, `annotate.attribution.extract_parsed` (article by article, so
 pronouns resolve to the article's last named source) against the gold attributions that
 have a mention in the sentence: precision, recall and F1 of the source spans, matched one
 to one, by exact offsets and by overlap; and the accuracy of the kind over the spans
@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotate.attribution import extract_article, french_pipeline  # noqa: E402
+from annotate.attribution import extract_parsed, french_pipeline  # noqa: E402
 from annotate.kinds import GOLD, KindModel, gold_examples  # noqa: E402
 from annotate.gold import read_gold_rows  # noqa: E402
 from annotate.sources import load_registry  # noqa: E402
@@ -54,52 +54,31 @@ def prf(matched: int, predicted: int, gold: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gold", type=Path, default=ROOT / "corpus" / "gold" / "gold_fr.jsonl")
-    parser.add_argument("--errors", type=int, default=0,
-                        help="print this many missed spans, spurious spans and wrong kinds")
-    parser.add_argument("--registry", type=Path, default=None, help="source registry (default configs/sources.yaml)")
-    parser.add_argument("--no-registry", action="store_true", help="kinds from the words of the mention only")
-    parser.add_argument("--kinds", choices=("learned", "rules"), default="learned",
-                        help="kinds whose errors --errors prints (both accuracies are printed)")
-    args = parser.parse_args()
+def extract_docs(article_rows: list[dict], docs: list, registry, kinds) -> list[list]:
+    """The attributions of an article's parsed sentences, in reading order."""
+    last_named: dict = {}
+    return [extract_parsed(row["text"], doc, registry, last_named, kinds) for row, doc in zip(article_rows, docs)]
 
-    rows = read_gold_rows(args.gold)
-    articles: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        articles[row["article_id"]].append(row)
-    registry = None if args.no_registry else load_registry(args.registry)
-    french_pipeline()  # load once before timing
-    same_set = args.gold.resolve() == GOLD.resolve()
-    if same_set:  # 5 folds by article: each article's kinds come from a model that never saw it
-        ids = sorted(articles)
-        folds = [set(ids[i::5]) for i in range(5)]
-        models = [KindModel.train(gold_examples(GOLD, set(ids) - fold)) for fold in folds]
-        model_of = {a: models[i] for i, fold in enumerate(folds) for a in fold}
-    else:
-        model = KindModel.train(gold_examples(GOLD))
-        model_of = {a: model for a in articles}
-    counts = Counter()
-    kinds = Counter()
-    confusion = Counter()
+
+def score(articles: dict[str, list[dict]], found_by_article: dict[str, list[list]]):
+    """Counts, kind right/wrong, kind confusions, misses, spurious spans and wrong kinds."""
+    counts, kinds, confusion = Counter(), Counter(), Counter()
     misses, spurious, wrong_kinds = [], [], []
-    started = time.perf_counter()
-    for article_rows in articles.values():
-        for row, found in zip(article_rows, extract_article([r["text"] for r in article_rows], registry)):
+    for article_id, article_rows in articles.items():
+        for row, found in zip(article_rows, found_by_article[article_id]):
             gold = [s for s in row["sources"] if s["mention"] is not None]
             gold_spans = [(s["mention"]["start"], s["mention"]["end"]) for s in gold]
             continued = [s for s in row["sources"] if s["mention"] is None and s["cue"] is None]
             counts["continued_gold"] += len(continued)
             counts["continued_found"] += min(len(continued), sum(a.rule == "quote-continued" for a in found))
             counts["continued_predicted"] += sum(a.rule == "quote-continued" for a in found)
-            spans = [(a.mention.start, a.mention.end) for a in found if a.mention is not None]
+            predicted_with_mention = [a for a in found if a.mention is not None]
+            spans = [(a.mention.start, a.mention.end) for a in predicted_with_mention]
             counts["predicted"] += len(spans)
             counts["gold"] += len(gold_spans)
             counts["exact"] += len(match(spans, gold_spans, exact=True))
             pairs = match(spans, gold_spans, exact=False)
             counts["overlap"] += len(pairs)
-            predicted_with_mention = [a for a in found if a.mention is not None]
             for i, j in pairs:
                 if gold[j].get("content"):
                     wanted, got = gold[j]["content"], predicted_with_mention[i].content
@@ -117,16 +96,46 @@ def main() -> None:
             misses += [(row["text"], gold[j]["mention"]["text"]) for j in range(len(gold)) if j not in hit_gold]
             spurious += [(row["text"], predicted_with_mention[i].mention.text, predicted_with_mention[i].rule)
                          for i in range(len(spans)) if i not in hit_pred]
+    return counts, kinds, confusion, misses, spurious, wrong_kinds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gold", type=Path, default=ROOT / "corpus" / "gold" / "gold_fr.jsonl")
+    parser.add_argument("--errors", type=int, default=0,
+                        help="print this many missed spans, spurious spans and wrong kinds")
+    parser.add_argument("--registry", type=Path, default=None, help="source registry (default configs/sources.yaml)")
+    parser.add_argument("--no-registry", action="store_true", help="kinds from the words of the mention only")
+    parser.add_argument("--kinds", choices=("learned", "rules"), default="learned",
+                        help="kinds whose errors --errors prints (both accuracies are printed)")
+    args = parser.parse_args()
+
+    rows = read_gold_rows(args.gold)
+    articles: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        articles[row["article_id"]].append(row)
+    registry = None if args.no_registry else load_registry(args.registry)
+    same_set = args.gold.resolve() == GOLD.resolve()
+    if same_set:  # 5 folds by article: each article's kinds come from a model that never saw it
+        ids = sorted(articles)
+        folds = [set(ids[i::5]) for i in range(5)]
+        models = [KindModel.train(gold_examples(GOLD, set(ids) - fold)) for fold in folds]
+        model_of = {a: models[i] for i, fold in enumerate(folds) for a in fold}
+    else:
+        model = KindModel.train(gold_examples(GOLD))
+        model_of = {a: model for a in articles}
+    # Parse once; extract twice (kinds from the rules, then from the learned model).
+    nlp = french_pipeline()
+    started = time.perf_counter()
+    docs = {a: list(nlp.pipe(r["text"].replace("’", "'") for r in article_rows))
+            for a, article_rows in articles.items()}
+    by_rules = {a: extract_docs(articles[a], docs[a], registry, None) for a in articles}
     seconds = time.perf_counter() - started
-    learned = Counter()
-    for article_id, article_rows in articles.items():
-        for row, found in zip(article_rows, extract_article([r["text"] for r in article_rows], registry,
-                                                            model_of[article_id])):
-            gold = [s for s in row["sources"] if s["mention"] is not None]
-            spans = [(a.mention.start, a.mention.end) for a in found if a.mention is not None]
-            with_mention = [a for a in found if a.mention is not None]
-            for i, j in match(spans, [(s["mention"]["start"], s["mention"]["end"]) for s in gold], exact=False):
-                learned["right" if with_mention[i].kind == gold[j]["kind"] else "wrong"] += 1
+    by_model = {a: extract_docs(articles[a], docs[a], registry, model_of[a]) for a in articles}
+    counts, kinds, confusion, misses, spurious, wrong_kinds = score(articles, by_rules)
+    _, learned, learned_confusion, _, _, learned_wrong = score(articles, by_model)
+    if args.kinds == "learned":  # the errors printed are those of the kinds asked for
+        confusion, wrong_kinds = learned_confusion, learned_wrong
     print(f"{len(rows)} sentences of {len(articles)} articles, {counts['gold']} gold source mentions; "
           f"{1000 * seconds / len(rows):.1f} ms a sentence")
     for name in ("exact", "overlap"):
