@@ -16,7 +16,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first and pinned: a CPU build that is on these machines; anything else downloads gigabytes.
 	$(BIN)/python -m pip install -q "torch==2.13.0"
-	$(BIN)/python -m pip install -q -e ".[server,train,dev]"
+	$(BIN)/python -m pip install -q -e ".[server,train,encoder,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

