@@ -10,18 +10,38 @@ sentence, or a paragraph for SemEval's paragraph level):
 - ``labels``: the resolved technique ids (``List(ClassLabel)`` named from the taxonomy);
 - ``ties``: labels chosen by exactly half of the annotators (for adjudication);
 - ``annotations``: each annotator's labels and spans (technique cues, and sources with
-  kind and reliability; offsets into ``text``).
+  kind and reliability; offsets into ``text``);
+- ``decisions`` (optional): how each label was decided (`propa adjudicate`);
+- ``language`` (optional): the language code of the text as its source gave it ("fr",
+  "en", ...), "" when unknown; `propa data split --eval-language` draws dev and test from
+  one language.
+
+A row may leave the optional columns out; a dataset saved before they existed gets them,
+filled with their defaults, when loaded.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Callable
 
 from annotate.errors import InputError
 from annotate.taxonomy import Taxonomy
 
 NO_TASK = -1
+
+
+def optional_features() -> dict:
+    """The columns a row may leave out (see OPTIONAL_COLUMNS for their defaults)."""
+    from datasets import List, Value
+
+    return {
+        # How each label was decided (`propa adjudicate`); empty for rows nobody adjudicated.
+        "decisions": List({"label": Value("string"), "decision": Value("string"), "how": Value("string")}),
+        # The language of the text ("fr", "en", ...); "" when the source did not say.
+        "language": Value("string"),
+    }
 
 
 def dataset_features(taxonomy: Taxonomy):
@@ -38,12 +58,12 @@ def dataset_features(taxonomy: Taxonomy):
         "text": Value("string"), "paragraph": Value("string"), "title": Value("string"),
         "outlet": Value("string"), "date": Value("string"),
         "labels": List(techniques), "ties": List(techniques), "annotations": List(annotation),
-        # How each label was decided (`propa adjudicate`); empty for rows nobody adjudicated.
-        "decisions": List({"label": Value("string"), "decision": Value("string"), "how": Value("string")}),
+        **optional_features(),
     })
 
 
-OPTIONAL_COLUMNS = ("decisions",)  # a row may leave these out: they default to []
+# A row may leave these out: each is then filled with its factory's value ([] and "").
+OPTIONAL_COLUMNS: dict[str, Callable[[], object]] = {"decisions": list, "language": str}
 
 
 def rows_to_dataset(rows: list[dict], taxonomy: Taxonomy):
@@ -51,8 +71,23 @@ def rows_to_dataset(rows: list[dict], taxonomy: Taxonomy):
 
     features = dataset_features(taxonomy)
     # Column-wise, so that an empty list of rows still gives an (empty) dataset.
-    return Dataset.from_dict({name: [row.get(name, []) if name in OPTIONAL_COLUMNS else row[name] for row in rows]
-                              for name in features}, features=features)
+    return Dataset.from_dict({name: [_value(row, name) for row in rows] for name in features}, features=features)
+
+
+def _value(row: dict, name: str):
+    """A row's value for a column; an optional column's default when the row leaves it out."""
+    if name in OPTIONAL_COLUMNS and name not in row:
+        return OPTIONAL_COLUMNS[name]()
+    return row[name]
+
+
+def with_optional_columns(dataset):
+    """A Dataset saved before an optional column existed, with that column added at its default."""
+    features = optional_features()
+    for name, default in OPTIONAL_COLUMNS.items():
+        if name not in dataset.column_names:
+            dataset = dataset.add_column(name, [default() for _ in range(len(dataset))], feature=features[name])
+    return dataset
 
 
 def save_dataset_dict(dataset_dict, path: Path) -> None:
@@ -86,7 +121,9 @@ def load_dataset_dict(path: Path, taxonomy: Taxonomy | None = None):
     """Load a DatasetDict written by this project; check its labels against the taxonomy.
 
     A label the taxonomy does not know is an error naming the dataset and the label:
-    training on it would give a model whose outputs nobody can annotate.
+    training on it would give a model whose outputs nobody can annotate. Optional columns
+    the dataset was saved without are added at their defaults, so old datasets load with
+    the whole schema.
     """
     from datasets import DatasetDict, load_from_disk
     from datasets.utils.logging import disable_progress_bar
@@ -112,7 +149,7 @@ def load_dataset_dict(path: Path, taxonomy: Taxonomy | None = None):
             if unknown:
                 raise InputError(f"{path}: split '{split}' has labels not in {taxonomy.path}: "
                                  f"{', '.join(unknown)}")
-    return loaded
+    return DatasetDict({split: with_optional_columns(dataset) for split, dataset in loaded.items()})
 
 
 def label_strings(dataset) -> list[list[str]]:

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from annotate.dataset import label_strings, load_dataset_dict, read_labelled_jsonl, write_dataset
+from annotate.dataset import (
+    OPTIONAL_COLUMNS,
+    dataset_features,
+    label_strings,
+    load_dataset_dict,
+    read_labelled_jsonl,
+    rows_to_dataset,
+    write_dataset,
+)
 from annotate.errors import InputError
 from annotate.taxonomy import load_taxonomy
 
@@ -65,3 +73,52 @@ def test_loading_something_else_says_what_it_is_not(tmp_path: Path) -> None:
         load_dataset_dict(tmp_path / "nowhere")
     with pytest.raises(InputError, match="no dataset_dict.json"):
         load_dataset_dict(tmp_path)
+
+
+def test_language_column_defaults_to_empty(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "l.jsonl", {"article_id": "a", "text": "Rien.", "labels": []})
+    rows = read_labelled_jsonl(path, TAX)
+    assert "language" not in rows[0]
+    rows.append(dict(rows[0], id="b:0-5", article_id="b", language="en"))
+    write_dataset({"all": rows}, TAX, tmp_path / "d")
+    loaded = load_dataset_dict(tmp_path / "d", TAX)["all"]
+    assert list(loaded["language"]) == ["", "en"]
+    assert list(loaded["decisions"]) == [[], []]
+
+
+def save_old_dataset(rows: list[dict], path: Path) -> None:
+    """A dataset as written before the optional columns existed: none of them saved."""
+    from datasets import Dataset, DatasetDict, Features
+
+    features = Features({name: feature for name, feature in dataset_features(TAX).items()
+                         if name not in OPTIONAL_COLUMNS})
+    old = {split: Dataset.from_dict({name: [row[name] for row in part] for name in features}, features=features)
+           for split, part in (("train", rows[:1]), ("dev", rows[1:]))}
+    DatasetDict(old).save_to_disk(str(path))
+
+
+def test_a_dataset_saved_without_the_optional_columns_still_loads(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "l.jsonl",
+        {"article_id": "a", "text": "Selon des sources, tout va mal.", "labels": ["vague_sourcing"]},
+        {"article_id": "b", "text": "Une caste corrompue.", "labels": ["Loaded_Language"]})
+    rows = read_labelled_jsonl(path, TAX)
+    save_old_dataset(rows, tmp_path / "old")
+    from datasets import load_from_disk
+
+    assert "language" not in load_from_disk(str(tmp_path / "old"))["train"].column_names  # really old
+
+    loaded = load_dataset_dict(tmp_path / "old", TAX)
+    assert list(loaded) == ["train", "dev"]
+    for split, row in (("train", rows[0]), ("dev", rows[1])):
+        dataset = loaded[split]
+        assert set(dataset.column_names) == set(dataset_features(TAX))
+        assert list(dataset["id"]) == [row["id"]] and label_strings(dataset) == [row["labels"]]
+        assert list(dataset["language"]) == [""] and list(dataset["decisions"]) == [[]]
+        assert dataset.features["language"] == dataset_features(TAX)["language"]
+    # and it can be split, mixed with new rows, and saved again like any dataset
+    from datasets import concatenate_datasets
+
+    pooled = concatenate_datasets([*loaded.values(), rows_to_dataset([dict(rows[0], id="c:0-31", article_id="c",
+                                                                          language="fr")], TAX)])
+    assert list(pooled["language"]) == ["", "", "fr"]

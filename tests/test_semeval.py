@@ -9,14 +9,18 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from annotate.dataset import NO_TASK, OPTIONAL_COLUMNS, dataset_features, rows_to_dataset
+from annotate.cli import cli
+from annotate.dataset import NO_TASK, OPTIONAL_COLUMNS, dataset_features, load_dataset_dict, rows_to_dataset
 from annotate.errors import InputError
 from annotate.taxonomy import load_taxonomy
 from tests.conftest import SHARED_SEMEVAL
 from train.semeval import (
     ANNOTATOR,
+    guess_language,
     import_semeval,
+    import_semeval_folders,
     line_offsets,
     read_articles,
     read_labels,
@@ -136,24 +140,30 @@ def span_file(folder: Path, article_id: str) -> Path:
     return folder / "spans" / f"article{article_id}-labels-subtask-3.txt"
 
 
-@pytest.fixture
-def semeval(tmp_path: Path) -> Path:
-    folder = tmp_path / "semeval"
+def write_semeval(folder: Path, renamed: dict[str, str] | None = None) -> Path:
+    """The small SemEval folder at ``folder``; ``renamed`` gives some articles other ids."""
+    name = (renamed or {}).get
     (folder / "articles").mkdir(parents=True)
     (folder / "spans").mkdir()
     for article_id, raw in RAW.items():
-        (folder / "articles" / f"article{article_id}.txt").write_bytes(raw.encode("utf-8"))
+        (folder / "articles" / f"article{name(article_id, article_id)}.txt").write_bytes(raw.encode("utf-8"))
     for article_id, spans in SPANS.items():
         raw = RAW[article_id]
         lines = []
         for technique, text in spans:
             assert raw.count(text) == 1, text
             start = raw.index(text)
-            lines.append(f"{article_id}\t{technique}\t{start}\t{start + len(text)}")
+            lines.append(f"{name(article_id, article_id)}\t{technique}\t{start}\t{start + len(text)}")
         ending = "\r\n" if article_id == CRLF_ID else "\n"  # the official span files use CRLF
-        span_file(folder, article_id).write_bytes((ending.join(lines) + ending).encode("utf-8"))
-    (folder / "labels.txt").write_text("".join(f"{a}\t{n}\t{t}\n" for a, n, t in LABEL_ROWS), encoding="utf-8")
+        span_file(folder, name(article_id, article_id)).write_bytes((ending.join(lines) + ending).encode("utf-8"))
+    (folder / "labels.txt").write_text("".join(f"{name(a, a)}\t{n}\t{t}\n" for a, n, t in LABEL_ROWS),
+                                       encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def semeval(tmp_path: Path) -> Path:
+    return write_semeval(tmp_path / "semeval")
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -212,7 +222,9 @@ def check_row_text_and_spans(rows: list[dict], documents: dict[str, str]) -> Non
 def test_paragraph_level(semeval: Path) -> None:
     rows = import_semeval(semeval, TAX)
     assert len(rows) == 10
-    assert set(rows[0]) == set(dataset_features(TAX)) - set(OPTIONAL_COLUMNS)
+    assert set(rows[0]) == set(dataset_features(TAX)) - {"decisions"}
+    assert set(OPTIONAL_COLUMNS) == {"decisions", "language"}
+    assert all(row["language"] == "" for row in rows)  # not given, and the folder name does not say
     assert [(r["article_id"], r["start"]) for r in rows] == sorted((r["article_id"], r["start"]) for r in rows)
     check_row_text_and_spans(rows, read_articles(semeval))
     by_text = {row["text"]: row for row in rows}
@@ -321,6 +333,142 @@ def test_inconsistent_spans_still_import_at_paragraph_level(semeval: Path) -> No
     remove_line(span_file(semeval, CRLF_ID), f"{CRLF_ID}\tConversation_Killer")
     rows = import_semeval(semeval, TAX)
     assert {row["text"]: row["labels"] for row in rows} == PARAGRAPH_LABELS
+
+
+# -- several folders, several languages ------------------------------------------------
+
+def two_languages(tmp_path: Path) -> tuple[Path, Path]:
+    """The small folder twice, as French and as English data: the same article ids in both."""
+    return (write_semeval(tmp_path / "semeval2023-fr" / "train"),
+            write_semeval(tmp_path / "semeval2023-multi" / "en" / "train"))
+
+
+def test_two_languages_get_a_language_column_and_prefixed_ids(tmp_path: Path) -> None:
+    french, english = two_languages(tmp_path)
+    alone = import_semeval(french, TAX)
+    rows = import_semeval_folders([french, english], TAX)
+    assert len(rows) == 20 and len({row["id"] for row in rows}) == 20
+    assert Counter(row["language"] for row in rows) == {"fr": 10, "en": 10}
+    assert {row["article_id"] for row in rows} == {f"{code}/{a}" for code in ("fr", "en")
+                                                   for a in (CRLF_ID, LF_ID, PLAIN_ID)}
+    for row in rows:
+        assert row["id"] == f"{row['article_id']}:{row['start']}-{row['end']}"
+        assert row["article_id"].startswith(row["language"] + "/")
+    # Only the ids change: the French rows are those of the folder imported alone.
+    french_rows = [row for row in rows if row["language"] == "fr"]
+    assert [row["id"] for row in french_rows] == [f"fr/{row['id']}" for row in alone]
+    assert [(r["text"], r["labels"], r["annotations"]) for r in french_rows] == [
+        (r["text"], r["labels"], r["annotations"]) for r in alone]
+    assert len(rows_to_dataset(rows, TAX)) == 20
+
+
+def test_one_folder_alone_keeps_its_ids_and_gets_its_language(tmp_path: Path) -> None:
+    french, _ = two_languages(tmp_path)
+    rows = import_semeval_folders([french], TAX)
+    assert [row["id"] for row in rows] == [row["id"] for row in import_semeval(french, TAX)]
+    assert rows[0]["id"].startswith(f"{CRLF_ID}:") and {row["language"] for row in rows} == {"fr"}
+    given = import_semeval_folders([french], TAX, languages=["en"])
+    assert {row["language"] for row in given} == {"en"} and given[0]["id"] == rows[0]["id"]
+
+
+@pytest.mark.parametrize(("path", "language"), [
+    ("data/semeval2023-fr/train", "fr"),
+    ("shared/data/semeval2023-multi/ge/dev", "ge"),
+    ("x/po/train", "po"),
+    ("x/RU/train", "ru"),
+    ("fr/corpora/en/train", "en"),  # the component nearest the folder wins
+    ("x/semeval2023-de", "de"),
+    ("data/semeval/train", None),
+    ("data/french/train", None),
+    ("data/semeval2023-multi/train", None),
+])
+def test_guess_language(path: str, language: str | None) -> None:
+    assert guess_language(Path(path)) == language
+
+
+def test_guess_language_from_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "it" / "dev"
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(folder)
+    assert guess_language(Path(".")) == "it"
+    assert guess_language(Path("../../it/dev/..")) == "it"
+
+
+def test_languages_given_once_per_folder(tmp_path: Path) -> None:
+    first, second = write_semeval(tmp_path / "a"), write_semeval(tmp_path / "b")
+    rows = import_semeval_folders([first, second], TAX, languages=["pt-BR", "es"])
+    assert {row["language"] for row in rows} == {"pt-BR", "es"}
+    assert rows[0]["id"].startswith(f"pt-BR/{CRLF_ID}:")
+
+
+def test_a_language_that_cannot_be_guessed_among_several_folders(tmp_path: Path) -> None:
+    french, _ = two_languages(tmp_path)
+    unknown = write_semeval(tmp_path / "mystery")
+    with pytest.raises(InputError, match=f"{unknown}: cannot tell its language.*pass --language"):
+        import_semeval_folders([french, unknown], TAX)
+    # alone, it imports with an unknown language, as before the column existed
+    assert {row["language"] for row in import_semeval_folders([unknown], TAX)} == {""}
+
+
+@pytest.mark.parametrize(("languages", "message"), [
+    (["fr"], "--language given 1 time"),
+    (["fr", "en", "it"], "--language given 3 time"),
+    (["fr", "e n"], "language 'e n' is not a code"),
+    (["fr", "en/gb"], "language 'en/gb' is not a code"),
+    (["fr", ""], "language '' is not a code"),
+])
+def test_bad_languages(tmp_path: Path, languages: list[str], message: str) -> None:
+    french, english = two_languages(tmp_path)
+    with pytest.raises(InputError, match=message):
+        import_semeval_folders([french, english], TAX, languages=languages)
+
+
+def test_two_folders_of_one_language(tmp_path: Path) -> None:
+    train = write_semeval(tmp_path / "en" / "train")
+    dev = write_semeval(tmp_path / "en" / "dev", renamed={CRLF_ID: "8001", LF_ID: "8002", PLAIN_ID: "8003"})
+    rows = import_semeval_folders([train, dev], TAX)
+    assert len({row["id"] for row in rows}) == 20 and {row["language"] for row in rows} == {"en"}
+    assert {row["article_id"] for row in rows} >= {f"en/{CRLF_ID}", "en/8001"}
+    clash = write_semeval(tmp_path / "en" / "test")  # the same ids as train
+    with pytest.raises(InputError, match=f"{clash}: article {CRLF_ID} is also in {train}"):
+        import_semeval_folders([train, dev, clash], TAX)
+
+
+def run_cli(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_import_command_with_two_languages(tmp_path: Path) -> None:
+    french, english = two_languages(tmp_path)
+    result = run_cli("import-semeval", french, english, "-o", tmp_path / "data")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("fr: 3 articles, 10 paragraphs (4 with a technique); "
+                                    "en: 3 articles, 10 paragraphs (4 with a technique); "
+                                    "6 articles, 20 paragraphs in all -> ")
+    dataset = load_dataset_dict(tmp_path / "data", TAX)["all"]
+    assert Counter(dataset["language"]) == {"fr": 10, "en": 10}
+    assert len(set(dataset["id"])) == 20
+
+    result = run_cli("import-semeval", french, english, "--language", "fr", "--language", "it",
+                     "-o", tmp_path / "given")
+    assert result.exit_code == 0, result.output
+    assert Counter(load_dataset_dict(tmp_path / "given")["all"]["language"]) == {"fr": 10, "it": 10}
+
+    result = run_cli("import-semeval", french, "-o", tmp_path / "alone")
+    assert result.output.startswith("fr: 3 articles, 10 paragraphs (4 with a technique) -> ")
+    assert list(load_dataset_dict(tmp_path / "alone")["all"]["id"]) == [r["id"] for r in import_semeval(french, TAX)]
+
+
+def test_import_command_errors_are_one_line(tmp_path: Path) -> None:
+    french, english = two_languages(tmp_path)
+    unknown = write_semeval(tmp_path / "mystery")
+    for args, fragment in [((french, unknown), f"{unknown}: cannot tell its language"),
+                           ((french, english, "--language", "fr"), "--language given 1 time(s) for 2 folder(s)")]:
+        result = run_cli("import-semeval", *args, "-o", tmp_path / "data")
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0], result.output
+    assert not (tmp_path / "data").exists()
 
 
 # -- predictions and scoring -----------------------------------------------------------

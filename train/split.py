@@ -6,6 +6,12 @@ are assigned by iterative stratification (Sechidis, Tsoumakas & Vlahavas, 2011) 
 to groups: the rarest label still to place is placed first, each article going to the
 split that still needs the most of that label, so rare techniques end up in every split
 in proportion. Deterministic for a given seed.
+
+With a target language (the recipe of the multilingual SemEval-2023 winners), dev and test
+are drawn from that language's rows alone and every other language's rows train: the
+thresholds tuned on dev are then tuned for the language the model is meant for. The
+target language's rows are split exactly as they would be without the other languages,
+so a multilingual model and a one-language model are scored on the same dev and test.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from annotate.errors import InputError
+
+TRAIN = "train"
 
 
 @dataclass(frozen=True)
@@ -125,15 +133,64 @@ def fractions_for(dev: float, test: float) -> dict[str, float]:
     return fractions
 
 
-def split_dataset(dataset, fractions: dict[str, float], seed: int = 13):
-    """A Dataset -> DatasetDict with the given splits (articles kept whole)."""
+def language_group_split(
+    languages: list[str], groups: list[str], label_sets: list[list[str]], fractions: dict[str, float],
+    target: str, seed: int = 13,
+) -> SplitPlan:
+    """Split the ``target`` language's rows by :func:`stratified_group_split`; every other row goes to train.
+
+    The fractions apply to the target language's rows. Its assignment depends on its own
+    rows only (not on their positions among the others'), so adding or removing other
+    languages leaves it unchanged. An article with rows in the target language and in
+    another would end up on both sides: that is an error.
+    """
+    if len(languages) != len(groups):
+        raise ValueError("languages and groups differ in length")
+    if TRAIN not in fractions:
+        raise InputError(f"split fractions {fractions} have no '{TRAIN}' split for the other languages' rows")
+    chosen = [index for index, language in enumerate(languages) if language == target]
+    if not chosen:
+        found = Counter(languages)
+        listed = ", ".join(f"{code or '(none)'} {count}" for code, count in sorted(found.items()))
+        raise InputError(f"no row has language '{target}' to draw dev and test from (rows per language: {listed})")
+    target_groups = {groups[index] for index in chosen}
+    for index, language in enumerate(languages):
+        if language != target and groups[index] in target_groups:
+            raise InputError(f"article '{groups[index]}' has rows in '{target}' and in '{language or '(none)'}': "
+                             "article ids must differ across languages (import the folders together with "
+                             "`propa import-semeval`, which prefixes them)")
+    plan = stratified_group_split([groups[i] for i in chosen], [label_sets[i] for i in chosen], fractions, seed)
+    split_of = {chosen[row]: name for name, rows in plan.indices.items() for row in rows}
+    indices: dict[str, list[int]] = {name: [] for name in fractions}
+    for index in range(len(groups)):
+        indices[split_of.get(index, TRAIN)].append(index)
+    return SplitPlan(indices)
+
+
+def row_languages(dataset) -> list[str]:
+    """The language column, or "" for every row of a dataset without one."""
+    if "language" in dataset.column_names:
+        return list(dataset["language"])
+    return [""] * len(dataset)
+
+
+def split_dataset(dataset, fractions: dict[str, float], seed: int = 13, eval_language: str | None = None):
+    """A Dataset -> DatasetDict with the given splits (articles kept whole).
+
+    With ``eval_language``, dev and test come from that language's rows only and all
+    other rows go to train (:func:`language_group_split`).
+    """
     from datasets import DatasetDict
 
     from annotate.dataset import label_strings
 
     if len(dataset) == 0:
         raise InputError("the dataset is empty: nothing to split")
-    plan = stratified_group_split(list(dataset["article_id"]), label_strings(dataset), fractions, seed)
+    groups, label_sets = list(dataset["article_id"]), label_strings(dataset)
+    if eval_language is None:
+        plan = stratified_group_split(groups, label_sets, fractions, seed)
+    else:
+        plan = language_group_split(row_languages(dataset), groups, label_sets, fractions, eval_language, seed)
     return DatasetDict({name: dataset.select(rows) for name, rows in plan.indices.items()})
 
 
@@ -152,3 +209,16 @@ def label_table(dataset_dict) -> tuple[list[str], dict[str, dict[str, int]]]:
         column.update({name: counts[name] for name in names})
         columns[split] = column
     return ["rows", "articles", "rows with a label", *names], columns
+
+
+def language_table(dataset_dict) -> dict[str, dict[str, int]]:
+    """Per split: rows per language, when the dataset holds more than one language; else {}.
+
+    Languages are ordered by decreasing row count over all splits; every split lists them all.
+    """
+    per_split = {split: Counter(row_languages(dataset)) for split, dataset in dataset_dict.items()}
+    total = sum(per_split.values(), Counter())
+    if len(total) < 2:
+        return {}
+    order = sorted(total, key=lambda code: (-total[code], code))
+    return {split: {code: counts[code] for code in order} for split, counts in per_split.items()}
