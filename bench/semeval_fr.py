@@ -1,12 +1,20 @@
 """Paragraph-level persuasion techniques on the French SemEval-2023 Task 3 data.
 
-    python bench/semeval_fr.py [--semeval ../shared/data/semeval2023-fr/train] [--only tfidf,scratch,pretrained]
+    python bench/semeval_fr.py [--semeval ../shared/data/semeval2023-fr/train] [--only tfidf,tfidf-encoder,...]
 
 One split by article with a fixed seed (train 70 % / dev 10 % / test 20 % of the
 paragraphs, the dev split for thresholds and early stopping), then, each trained with the
 shipped config and scored on the held-out test articles:
 
 - tfidf: configs/train/tfidf.yaml (the baseline the others are compared with);
+- tfidf-encoder: configs/train/tfidf-encoder.yaml (TF-IDF + multilingual-e5-small embeddings;
+  needs `propa encoder convert` offline);
+- finetune: configs/train/encoder-finetune.yaml (multilingual-e5-small fine-tuned);
+- ensemble: the average of tfidf-encoder and finetune (weights and thresholds tuned on dev);
+- the same with "-multi" (tfidf-multi, tfidf-encoder-multi, finetune-multi, ensemble-multi):
+  trained on the French training articles plus every paragraph of the other five languages
+  (../shared/data/semeval2023-multi), with the same French dev and test articles
+  (`propa data split --eval-language fr` splits the French rows as it would alone);
 - scratch: configs/train/camembert-scratch.yaml (tokenizer and model built offline);
 - pretrained: `propa pretrain` (configs/train/pretrain-scratch.yaml) on the training
   articles, then camembert-scratch.yaml --from-pretrained; its time is both together.
@@ -35,15 +43,19 @@ from annotate.dataset import label_strings, load_dataset_dict, save_dataset_dict
 from annotate.taxonomy import load_taxonomy  # noqa: E402
 from train.config import load_pretrain_config, load_train_config  # noqa: E402
 from train.model import load_model  # noqa: E402
-from train.semeval import import_semeval, read_techniques, score_semeval  # noqa: E402
+from train.semeval import (import_semeval, import_semeval_folders, read_techniques,  # noqa: E402
+                           score_semeval)
 from train.split import fractions_for, split_dataset  # noqa: E402
 from train.training import train_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEMEVAL = ROOT.parent / "shared" / "data" / "semeval2023-fr" / "train"
+DEFAULT_MULTI = ROOT.parent / "shared" / "data" / "semeval2023-multi"
 CONFIGS = ROOT / "configs" / "train"
 SEED = 13
-RUNS = ("tfidf", "scratch", "pretrained")
+FEATURE_RUNS = {"tfidf": "tfidf.yaml", "tfidf-encoder": "tfidf-encoder.yaml", "finetune": "encoder-finetune.yaml"}
+RUNS = ("tfidf", "tfidf-encoder", "finetune", "ensemble", "tfidf-multi", "tfidf-encoder-multi", "finetune-multi",
+        "ensemble-multi", "scratch", "pretrained")
 
 
 def prepare(semeval: Path, work: Path, taxonomy) -> Path:
@@ -54,6 +66,20 @@ def prepare(semeval: Path, work: Path, taxonomy) -> Path:
     for name, dataset in split.items():
         print(f"  {name}: {len(dataset)} paragraphs from {len(set(dataset['article_id']))} articles", flush=True)
     return work / "split"
+
+
+def prepare_multi(semeval: Path, multi: Path, work: Path, taxonomy) -> Path:
+    """French + the other languages' train and dev folders; dev and test French only."""
+    folders = [semeval] + sorted(p for p in multi.glob("*/*") if (p / "articles").is_dir())
+    languages = ["fr"] + [p.parent.name for p in folders[1:]]
+    rows = import_semeval_folders(folders, taxonomy, "paragraph", languages)
+    write_dataset({"all": rows}, taxonomy, work / "multi-paragraphs")
+    split = split_dataset(load_dataset_dict(work / "multi-paragraphs", taxonomy)["all"], fractions_for(0.1, 0.2),
+                          SEED, eval_language="fr")
+    save_dataset_dict(split, work / "multi-split")
+    print(f"  multilingual: {len(split['train'])} training paragraphs ({len(folders) - 1} other folders), "
+          f"dev {len(split['dev'])}, test {len(split['test'])} (French)", flush=True)
+    return work / "multi-split"
 
 
 def score(model_dir: Path, split: Path, techniques: list[str]) -> dict:
@@ -70,6 +96,8 @@ def score(model_dir: Path, split: Path, techniques: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--semeval", type=Path, default=DEFAULT_SEMEVAL, help="SemEval folder (articles/, labels.txt)")
+    parser.add_argument("--multi", type=Path, default=DEFAULT_MULTI,
+                        help="the other languages' SemEval folders (for the -multi runs)")
     parser.add_argument("--work", type=Path, default=ROOT / "out" / "bench" / "semeval_fr")
     parser.add_argument("--only", default=",".join(RUNS), help=f"comma-separated subset of {','.join(RUNS)}")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
@@ -92,8 +120,14 @@ def main() -> None:
     split = prepare(args.semeval, work, taxonomy)
     results: dict[str, dict] = {}
 
-    def train(name: str, config_file: str, overrides: list[str], from_pretrained: str | None = None) -> float:
-        config = load_train_config(CONFIGS / config_file, (f"data={split}", f"output={work / name}", *overrides),
+    multi_split = None
+    if any(name.endswith("-multi") for name in runs):
+        multi_split = prepare_multi(args.semeval, args.multi, work, taxonomy)
+
+    def train(name: str, config_file: str, overrides: list[str], from_pretrained: str | None = None,
+              data: Path | None = None) -> float:
+        config = load_train_config(CONFIGS / config_file,
+                                   (f"data={data or split}", f"output={work / name}", *overrides),
                                    from_pretrained=from_pretrained)
         print(f"\n== {name}: training ({config_file})", flush=True)
         started = time.perf_counter()
@@ -101,8 +135,17 @@ def main() -> None:
         return time.perf_counter() - started
 
     for name in runs:
-        if name == "tfidf":
-            seconds = train("tfidf", "tfidf.yaml", [])
+        base, multi = name.removesuffix("-multi"), name.endswith("-multi")
+        data = multi_split if multi else split
+        if base in FEATURE_RUNS:
+            seconds = train(name, FEATURE_RUNS[base], args.overrides if base == "finetune" else [], data=data)
+        elif base == "ensemble":
+            suffix = "-multi" if multi else ""
+            members = [str(work / f"{m}{suffix}") for m in ("tfidf-encoder", "finetune")]
+            seconds = train(name, "tfidf.yaml", ["family=ensemble", "tfidf=null",
+                                                 f"ensemble.members={json.dumps(members)}"], data=data)
+            seconds += sum(results[m + suffix]["seconds"] for m in ("tfidf-encoder", "finetune")
+                           if m + suffix in results)
         elif name == "scratch":
             seconds = train("scratch", "camembert-scratch.yaml", args.overrides)
         else:
@@ -126,13 +169,14 @@ def main() -> None:
     base = results.get("tfidf")
     print(f"\nparagraph level, test split ({next(iter(results.values()))['rows']} paragraphs), "
           f"{len(techniques)} techniques")
-    print(f"{'model':12} {'micro-F1':>9} {'macro-F1':>9} {'vs tfidf':>9} {'train time':>11}")
+    print(f"{'model':20} {'micro-F1':>9} {'macro-F1':>9} {'vs tfidf':>9} {'train time':>11}")
     for name, result in results.items():
         delta = f"{100 * (result['micro_f1'] - base['micro_f1']):+.1f} pt" if base else "-"
-        print(f"{name:12} {result['micro_f1']:9.4f} {result['macro_f1']:9.4f} {delta:>9} "
+        print(f"{name:20} {result['micro_f1']:9.4f} {result['macro_f1']:9.4f} {delta:>9} "
               f"{result['seconds'] / 60:9.1f} min")
-    summary_file = work / "results.json"
-    summary_file.write_text(json.dumps({name: {k: v for k, v in r.items() if k != "per_label"}
+    summary_file = work / "results.json"  # runs of earlier invocations are kept beside these
+    earlier = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else {}
+    summary_file.write_text(json.dumps(earlier | {name: {k: v for k, v in r.items() if k != "per_label"}
                                         for name, r in results.items()}, indent=2) + "\n", encoding="utf-8")
     print(f"-> {summary_file}")
 

@@ -48,3 +48,17 @@ def e5_small(tmp_path_factory) -> Path:
     from train.encoders import convert_e5_small
 
     return convert_e5_small(tmp_path_factory.mktemp("encoders")).path
+
+
+@pytest.fixture(scope="session")
+def labelled_split(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """corpus/labelled/seed_fr.jsonl split by article (train/dev/test), shared by the training tests."""
+    from annotate.dataset import read_labelled_jsonl, rows_to_dataset, save_dataset_dict
+    from annotate.taxonomy import load_taxonomy
+    from train.split import fractions_for, split_dataset
+
+    taxonomy = load_taxonomy()
+    rows = read_labelled_jsonl(ROOT / "corpus" / "labelled" / "seed_fr.jsonl", taxonomy)
+    path = tmp_path_factory.mktemp("data") / "split"
+    save_dataset_dict(split_dataset(rows_to_dataset(rows, taxonomy), fractions_for(0.2, 0.2), seed=13), path)
+    return path

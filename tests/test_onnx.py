@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from annotate.cli import cli
 from annotate.errors import InputError
 from tests.conftest import ROOT
-from tests.test_training import TAX, TINY_CAMEMBERT, dev_texts, labelled_split, write_config  # noqa: F401
+from tests.test_training import TAX, TINY_CAMEMBERT, dev_texts, write_config
 from train.config import load_train_config
 from train.model import load_model
 from train.onnx import ONNX_DIR, ONNX_META, Agreement, compare, export_onnx

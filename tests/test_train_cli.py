@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from annotate.cli import cli
 from tests.conftest import ROOT, SAMPLES, read_jsonl
 from tests.test_semeval import semeval  # noqa: F401 - the tiny SemEval folder fixture
-from tests.test_training import labelled_split  # noqa: F401 - session fixture
 
 TFIDF = ROOT / "configs" / "train" / "tfidf.yaml"
 

@@ -169,7 +169,7 @@ def test_from_pretrained_needs_camembert() -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    (TFIDF.replace("tfidf", "bert", 1), "family 'bert' is not one of tfidf, camembert"),
+    (TFIDF.replace("tfidf", "bert", 1), "family 'bert' is not one of tfidf, tfidf-encoder, camembert, ensemble"),
     (TFIDF + "camembert:\n  epochs: 2\n", "section 'camembert' is not used by family 'tfidf'"),
     (SCRATCH + "tfidf:\n  C: 1.0\n", "section 'tfidf' is not used by family 'camembert'"),
     (SCRATCH.replace("model: scratch", "model: some/dir") + "  scratch:\n    layers: 2\n",

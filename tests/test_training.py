@@ -12,13 +12,12 @@ import numpy as np
 import pytest
 import yaml
 
-from annotate.dataset import load_dataset_dict, read_labelled_jsonl, rows_to_dataset, save_dataset_dict, write_dataset
+from annotate.dataset import load_dataset_dict, read_labelled_jsonl, write_dataset
 from annotate.errors import InputError, PropaError
 from annotate.taxonomy import load_taxonomy
 from tests.conftest import ROOT
 from train.config import load_train_config
 from train.model import META_FILE, load_model
-from train.split import fractions_for, split_dataset
 from train.model import checkpoints_dir
 from train.training import train_model
 
@@ -33,13 +32,6 @@ TINY_CAMEMBERT = {"model": "scratch", "epochs": 2, "batch_size": 16, "max_length
 def labelled_rows() -> list[dict]:
     """corpus/labelled/seed_fr.jsonl (sentences of 48 invented articles) as dataset rows."""
     return read_labelled_jsonl(LABELLED, TAX)
-
-
-@pytest.fixture(scope="session")
-def labelled_split(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "split"
-    save_dataset_dict(split_dataset(rows_to_dataset(labelled_rows(), TAX), fractions_for(0.2, 0.2), seed=13), path)
-    return path
 
 
 def write_config(folder: Path, name: str, data: Path, **sections) -> Path:

@@ -20,7 +20,7 @@ import yaml
 from annotate.errors import InputError
 from annotate.yamlconf import YamlMap, load_yaml
 
-FAMILIES = ("tfidf", "camembert")
+FAMILIES = ("tfidf", "tfidf-encoder", "camembert", "ensemble")
 SCRATCH = "scratch"
 
 
@@ -35,6 +35,33 @@ class TfidfConfig:
     C: float = 4.0  # inverse regularisation strength of the logistic regression
     class_weight: str = "balanced"  # "balanced" (weights positives by rarity) or "none"
     max_iter: int = 2000
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """Sentence embeddings of a pretrained encoder as features beside TF-IDF (family
+    "tfidf-encoder"): mean-pooled last hidden states, standardised on the training texts,
+    scaled by ``weight`` and concatenated with the TF-IDF features."""
+
+    # A hub name (found in the hub cache, the cache of `propa encoder convert`, or on the
+    # hub) or a local folder. Offline: `propa encoder convert` builds the default.
+    model: str = "intfloat/multilingual-e5-small"
+    prefix: str = "query: "  # put before every text (e5 was trained with "query: " / "passage: ")
+    max_length: int = 256  # tokens per text; longer texts are truncated
+    batch_size: int = 32  # texts embedded at once (sorted by length)
+    weight: float = 0.05  # scale of the standardised embeddings beside the TF-IDF features
+    threads: int = 0  # torch CPU threads; 0 = all cores
+    cache: bool = True  # keep embeddings by text hash, so that retraining does not embed again
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """Averages the scores of trained model folders (family "ensemble"); the weights and
+    the thresholds are tuned on the dev split of ``data``."""
+
+    members: tuple[str, ...] = ()  # model folders (`propa train` outputs), two or more
+    weights: tuple[float, ...] | None = None  # fixed weights, one a member; null: tuned on dev
+    weight_step: float = 0.1  # grid step of the tuned weights (they sum to 1)
 
 
 @dataclass(frozen=True)
@@ -66,20 +93,27 @@ class CamembertConfig:
     patience: int = 3  # early stopping: evaluations (epochs) without a better dev micro-F1
     pos_weight_cap: float = 10.0  # class imbalance: BCE pos_weight = min(negatives/positives, cap)
     threads: int = 0  # torch CPU threads; 0 = all cores
+    # The classification head (and pooler) learns at this rate; null: learning_rate. A new
+    # head on a pretrained encoder wants a higher rate than the encoder it sits on.
+    head_learning_rate: float | None = None
+    freeze_embeddings: bool = False  # keep the word embeddings fixed (a 250k vocabulary is most of e5)
+    prefix: str = ""  # put before every text, in training and prediction ("query: " for e5)
     scratch: ScratchConfig | None = None  # only with model: scratch
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    family: str  # "tfidf" or "camembert"
+    family: str  # "tfidf", "tfidf-encoder", "camembert" (any encoder fine-tuned) or "ensemble"
     data: str  # a DatasetDict with "train" and "dev" splits (`propa data split`)
     output: str  # the model folder to write
     seed: int = 13
     # Labels with fewer dev positives than this share one global threshold (tuned on dev
     # micro-F1) instead of a threshold of their own.
     threshold_min_support: int = 30
-    tfidf: TfidfConfig | None = None  # settings of family "tfidf"
+    tfidf: TfidfConfig | None = None  # settings of families "tfidf" and "tfidf-encoder"
+    encoder: EncoderConfig | None = None  # settings of family "tfidf-encoder"
     camembert: CamembertConfig | None = None  # settings of family "camembert"
+    ensemble: EnsembleConfig | None = None  # settings of family "ensemble"
     config_path: str = field(default="", compare=False)  # where it was loaded from (not a YAML key)
 
     def to_dict(self) -> dict:
@@ -138,6 +172,10 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
         return _build(kind, value, where)
     if origin is tuple:
         args = typing.get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:  # tuple[X, ...]: a list of any length
+            if not isinstance(value, (list, tuple)):
+                raise InputError(f"{where}: expected a list, got {value!r}")
+            return tuple(_coerce(v, args[0], where) for v in value)
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
             raise InputError(f"{where}: expected a list of {len(args)} values, got {value!r}")
         return tuple(_coerce(v, a, where) for v, a in zip(value, args))
@@ -214,21 +252,47 @@ def _checked_model_section(section, where: str, prefix: str):
     return section
 
 
+SECTIONS = {"tfidf": ("tfidf",), "tfidf-encoder": ("tfidf", "encoder"), "camembert": ("camembert",),
+            "ensemble": ("ensemble",)}
+DEFAULT_SECTIONS = {"tfidf": TfidfConfig, "encoder": EncoderConfig, "camembert": CamembertConfig,
+                    "ensemble": EnsembleConfig}
+
+
 def validate(config: TrainConfig) -> TrainConfig:
     where = config.config_path or "config"
     if config.family not in FAMILIES:
         raise InputError(f"{where}: family '{config.family}' is not one of {', '.join(FAMILIES)}")
-    other = "camembert" if config.family == "tfidf" else "tfidf"
-    if getattr(config, other) is not None:
-        raise InputError(f"{where}: section '{other}' is not used by family '{config.family}'; remove it")
-    if config.family == "tfidf" and config.tfidf is None:
-        config = dataclasses.replace(config, tfidf=TfidfConfig())
+    used = SECTIONS[config.family]
+    for section in DEFAULT_SECTIONS:
+        if section not in used and getattr(config, section) is not None:
+            raise InputError(f"{where}: section '{section}' is not used by family '{config.family}'; remove it")
+    for section in used:  # sections left out take their defaults
+        if getattr(config, section) is None:
+            config = dataclasses.replace(config, **{section: DEFAULT_SECTIONS[section]()})
     if config.family == "camembert":
-        section = _checked_model_section(config.camembert or CamembertConfig(), where, "camembert.")
+        section = _checked_model_section(config.camembert, where, "camembert.")
+        if section.head_learning_rate is not None and section.head_learning_rate <= 0:
+            raise InputError(f"{where}: camembert.head_learning_rate must be above 0 (or null)")
         config = dataclasses.replace(config, camembert=section)
     if config.tfidf is not None and config.tfidf.class_weight not in ("balanced", "none"):
         raise InputError(f"{where}: tfidf.class_weight must be 'balanced' or 'none'")
+    if config.encoder is not None:
+        for name in ("max_length", "batch_size"):
+            if getattr(config.encoder, name) <= 0:
+                raise InputError(f"{where}: encoder.{name} must be above 0")
+    if config.ensemble is not None:
+        _check_ensemble(config.ensemble, where)
     return config
+
+
+def _check_ensemble(section: EnsembleConfig, where: str) -> None:
+    if len(section.members) < 2:
+        raise InputError(f"{where}: ensemble.members needs two or more model folders")
+    if section.weights is not None:
+        if len(section.weights) != len(section.members) or min(section.weights) < 0 or sum(section.weights) <= 0:
+            raise InputError(f"{where}: ensemble.weights needs one weight >= 0 a member, not all 0")
+    if not 0 < section.weight_step <= 0.5:
+        raise InputError(f"{where}: ensemble.weight_step must be in (0, 0.5]")
 
 
 def load_train_config(

@@ -16,6 +16,7 @@ it travels with every prediction (files and Label Studio).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -37,7 +38,9 @@ FORMAT = 1
 
 WEIGHT_FILES = {
     "tfidf": ("tfidf.json", "tfidf.safetensors"),
+    "tfidf-encoder": ("tfidf.json", "tfidf.safetensors"),
     "camembert": ("config.json", "model.safetensors", "tokenizer_config.json"),
+    "ensemble": ("ensemble.json",),
 }
 
 
@@ -50,6 +53,7 @@ class ModelMeta:
     trained_labels: tuple[str, ...]  # labels that had positive examples in training
     data_hash: str
     text_column: str = "text"
+    text_prefix: str = ""  # put before every text the model scores ("query: " for e5)
 
     @property
     def label2id(self) -> dict[str, int]:
@@ -167,7 +171,8 @@ def finish_model(
         "family": meta.family, "model_version": meta.model_version, "labels": list(meta.labels),
         "label2id": meta.label2id, "thresholds": dict(zip(meta.labels, meta.thresholds)),
         "trained_labels": list(meta.trained_labels), "data_hash": meta.data_hash,
-        "text_column": meta.text_column}}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        "text_column": meta.text_column, "text_prefix": meta.text_prefix}}, indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8")
     (staging / CONFIG_FILE).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True),
                                        encoding="utf-8")
     (staging / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -189,7 +194,7 @@ def read_meta(path: Path) -> tuple[ModelMeta, TrainConfig]:
             family=raw["family"], model_version=raw["model_version"], labels=labels,
             thresholds=tuple(float(raw["thresholds"][name]) for name in labels),
             trained_labels=tuple(raw["trained_labels"]), data_hash=raw["data_hash"],
-            text_column=raw.get("text_column", "text"))
+            text_column=raw.get("text_column", "text"), text_prefix=raw.get("text_prefix", ""))
     except (ValueError, KeyError, TypeError) as err:
         raise InputError(f"{path / META_FILE}: malformed model metadata ({err!r})") from None
     if meta.family not in WEIGHT_FILES:
@@ -214,12 +219,18 @@ def load_model(path: Path | str, threads: int = 0, runtime: str = "torch") -> Mo
     meta, config = read_meta(path)
     if runtime not in RUNTIMES:
         raise InputError(f"unknown runtime '{runtime}' (expected one of {', '.join(RUNTIMES)})")
-    if meta.family == "tfidf":
+    if meta.family in ("tfidf", "tfidf-encoder"):
         if runtime == "onnx":
-            raise InputError(f"{path}: a tfidf model has no ONNX path (it is already fast); drop --runtime onnx")
+            raise InputError(f"{path}: a {meta.family} model has no ONNX path; drop --runtime onnx")
         from train.tfidf import load_tfidf
 
-        scorer = load_tfidf(path, meta)
+        scorer = load_tfidf(path, meta, threads=threads)
+    elif meta.family == "ensemble":
+        from train.ensemble import load_ensemble
+
+        scorer = load_ensemble(path, meta, threads=threads, runtime=runtime)
+        if runtime == "onnx":
+            meta = dataclasses.replace(meta, model_version=meta.model_version + "+onnx-members")
     elif runtime == "onnx":
         from train.onnx import load_onnx
 

@@ -80,7 +80,8 @@ def compare(model: Model, reference: np.ndarray, candidate: np.ndarray) -> Agree
 class OnnxScorer:
     """Same interface as :class:`train.transformer.TransformerScorer`, on an ONNX Runtime session."""
 
-    def __init__(self, tokenizer, session, max_length: int, num_labels: int):
+    def __init__(self, tokenizer, session, max_length: int, num_labels: int, prefix: str = ""):
+        self.prefix = prefix
         self.tokenizer = tokenizer
         self.session = session
         self.max_length = max_length
@@ -94,8 +95,8 @@ class OnnxScorer:
         bar = tqdm(total=len(texts), unit="text", disable=not progress, desc="scoring")
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
-            encoded = self.tokenizer([texts[i] for i in batch], truncation=True, max_length=self.max_length,
-                                     padding=True, return_tensors="np")
+            encoded = self.tokenizer([self.prefix + texts[i] for i in batch], truncation=True,
+                                     max_length=self.max_length, padding=True, return_tensors="np")
             (logits,) = self.session.run(["logits"], {
                 "input_ids": encoded["input_ids"].astype(np.int64),
                 "attention_mask": encoded["attention_mask"].astype(np.int64)})
@@ -198,7 +199,8 @@ def export_onnx(model_dir: Path, texts: list[str], quantize: bool = True, min_ag
 
 def _onnx_scorer(model: Model, path: Path, threads: int) -> OnnxScorer:
     tokenizer = model.scorer.tokenizer
-    return OnnxScorer(tokenizer, _session(path, threads), int(tokenizer.model_max_length), len(model.meta.labels))
+    return OnnxScorer(tokenizer, _session(path, threads), int(tokenizer.model_max_length), len(model.meta.labels),
+                      model.meta.text_prefix)
 
 
 def load_onnx(path: Path, meta: ModelMeta, threads: int = 0) -> tuple[OnnxScorer, ModelMeta]:
@@ -214,7 +216,7 @@ def load_onnx(path: Path, meta: ModelMeta, threads: int = 0) -> tuple[OnnxScorer
         raise InputError(f"{path}: the ONNX export was made from other weights (the model was retrained); {rerun}")
     tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     scorer = OnnxScorer(tokenizer, _session(folder / ONNX_FILE, threads), int(tokenizer.model_max_length),
-                        len(meta.labels))
+                        len(meta.labels), meta.text_prefix)
     return scorer, dataclasses.replace(meta, model_version=info["model_version"])
 
 

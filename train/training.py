@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import time
 from dataclasses import dataclass
@@ -76,14 +78,30 @@ def _train_into(config: TrainConfig, staging: Path, output: Path, checkpoints: P
     (train_texts, train_truth), (dev_texts, dev_truth) = splits[TRAIN], splits[DEV]
     started = time.perf_counter()
     epochs = None
-    if config.family == "tfidf":
-        from train.tfidf import fit_tfidf, save_tfidf
+    version_basis = data_hash  # what the model_version hashes besides the config and labels
+    if config.family in ("tfidf", "tfidf-encoder"):
+        from train.tfidf import fit_encoder_features, fit_tfidf, save_tfidf
 
         assert config.tfidf is not None
-        scorer = fit_tfidf(config.tfidf, config.seed, train_texts, train_truth)
-        dev_scores = scorer.scores(dev_texts)
+        dense = vectors = dev_vectors = None
+        if config.family == "tfidf-encoder":
+            assert config.encoder is not None
+            dense, vectors = fit_encoder_features(config.encoder, train_texts)
+            dev_vectors = dense.vectors(dev_texts)
+        scorer = fit_tfidf(config.tfidf, config.seed, train_texts, train_truth, dense, vectors,
+                           config.encoder.model if config.encoder else "")
+        dev_scores = scorer.scores(dev_texts, vectors=dev_vectors)
         save_tfidf(scorer, staging)
         trained = [labels[i] for i in scorer.trained]
+    elif config.family == "ensemble":
+        from train.ensemble import fit_ensemble, member_versions, save_ensemble
+
+        assert config.ensemble is not None
+        scorer, dev_scores, trained = fit_ensemble(config.ensemble, labels, dev_texts, dev_truth,
+                                                   config.threshold_min_support)
+        save_ensemble(scorer, config.ensemble, staging, output)
+        # The members are part of what the ensemble is: their versions go into its own.
+        version_basis = hashlib.sha256(json.dumps([data_hash, member_versions(scorer)]).encode()).hexdigest()
     else:
         from train.transformer import fit_camembert, remove_checkpoints
 
@@ -98,10 +116,10 @@ def _train_into(config: TrainConfig, staging: Path, output: Path, checkpoints: P
     untrained = ~np.isin(np.array(labels), trained)
     thresholds[untrained] = 1.0 + 1e-6  # never predicted: it had no training example
     dev = report(dev_truth, dev_scores >= thresholds[None, :], labels)
-    version = model_version(output, config, labels, data_hash)
+    version = model_version(output, config, labels, version_basis)
     meta = ModelMeta(family=config.family, model_version=version, labels=tuple(labels),
                      thresholds=tuple(float(t) for t in thresholds), trained_labels=tuple(trained),
-                     data_hash=data_hash)
+                     data_hash=data_hash, text_prefix=config.camembert.prefix if config.camembert else "")
     metrics = {"split": DEV, "train_seconds": round(seconds, 1), "epochs": epochs,
                "rows": {TRAIN: len(train_texts), DEV: len(dev_texts)}, **dev}
     finish_model(staging, output, meta, config, metrics)

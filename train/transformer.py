@@ -250,9 +250,12 @@ def fit_camembert(
                   "id2label": dict(enumerate(labels)), "label2id": {n: i for i, n in enumerate(labels)}}
     tokenizer, model = build_model(AutoModelForSequenceClassification, section.model, section.scratch,
                                    section.max_length, train_texts, checkpoints, resume, seed, **label_args)
+    if section.freeze_embeddings:
+        model.get_input_embeddings().requires_grad_(False)
+    train_texts = [section.prefix + text for text in train_texts]
 
     train_set = EncodedTexts(tokenizer, train_texts, section.max_length, train_truth)
-    dev_set = EncodedTexts(tokenizer, dev_texts, section.max_length, dev_truth)
+    dev_set = EncodedTexts(tokenizer, [section.prefix + text for text in dev_texts], section.max_length, dev_truth)
     weight = torch.tensor(pos_weights(train_truth, section.pos_weight_cap))
     bce = torch.nn.BCEWithLogitsLoss(pos_weight=weight, reduction="none")
     # Labels without a positive training example are left out of the loss: averaged in,
@@ -290,21 +293,41 @@ def fit_camembert(
         data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
         compute_loss_func=weighted_loss, compute_metrics=dev_metrics,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=section.patience), *callbacks],
+        optimizers=(head_and_body_optimizer(model, section), None),
     )
     _, seconds = run_trainer(trainer, checkpoints, resume)
     trainer.save_model(str(staging))  # the best model (load_best_model_at_end), as safetensors
     tokenizer.save_pretrained(str(staging))
     (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle: the model folder holds none
-    scorer = TransformerScorer(tokenizer, trainer.model, section.max_length)
+    scorer = TransformerScorer(tokenizer, trainer.model, section.max_length, section.prefix)
     dev_scores = scorer.scores(dev_texts, batch_size=section.batch_size * 2)
     return FitResult(scorer, dev_scores, float(trainer.state.epoch or 0), seconds)
 
 
+def head_and_body_optimizer(model, section: CamembertConfig):
+    """AdamW with the head (classifier and pooler, new weights) at ``head_learning_rate`` and
+    the pretrained body at ``learning_rate``; no weight decay on biases and layer norms;
+    frozen parameters left out."""
+    import torch
+
+    head_rate = section.head_learning_rate or section.learning_rate
+    groups: dict[tuple[float, float], list] = {}
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        is_head = name.startswith(("classifier.", "pooler.")) or ".pooler." in name
+        decay = 0.0 if name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name else section.weight_decay
+        groups.setdefault((head_rate if is_head else section.learning_rate, decay), []).append(parameter)
+    return torch.optim.AdamW([{"params": params, "lr": rate, "weight_decay": decay}
+                              for (rate, decay), params in groups.items()])
+
+
 class TransformerScorer:
-    def __init__(self, tokenizer, model, max_length: int):
+    def __init__(self, tokenizer, model, max_length: int, prefix: str = ""):
         self.tokenizer = tokenizer
         self.model = model.eval()
         self.max_length = max_length
+        self.prefix = prefix
 
     def scores(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         import torch
@@ -317,8 +340,8 @@ class TransformerScorer:
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 batch = order[start:start + batch_size]
-                encoded = self.tokenizer([texts[i] for i in batch], truncation=True, max_length=self.max_length,
-                                         padding=True, return_tensors="pt")
+                encoded = self.tokenizer([self.prefix + texts[i] for i in batch], truncation=True,
+                                         max_length=self.max_length, padding=True, return_tensors="pt")
                 logits = self.model(**encoded).logits
                 out[batch] = torch.sigmoid(logits.float()).numpy()
                 bar.update(len(batch))
@@ -341,7 +364,7 @@ def load_transformer(folder: Path, meta: ModelMeta, threads: int = 0) -> Transfo
     if model.config.num_labels != len(meta.labels):
         raise InputError(f"{folder}: the weights have {model.config.num_labels} outputs, the metadata "
                          f"{len(meta.labels)} labels")
-    return TransformerScorer(tokenizer, model, int(tokenizer.model_max_length))
+    return TransformerScorer(tokenizer, model, int(tokenizer.model_max_length), meta.text_prefix)
 
 
 def remove_checkpoints(checkpoints: Path) -> None:
