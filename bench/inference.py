@@ -22,6 +22,10 @@
    corpus of --stream sentences (articles in JSONL), in a child process whose resident
    memory is sampled: the peak, and the peak over the first tenth (flat memory: the two are
    close). The source extraction (spaCy) is left out: this measures the model path.
+4. The fine-tuned multilingual-e5-small (configs/train/encoder-finetune.yaml on the same
+   labelled sentences, or --e5-model FOLDER): sentences/s with PyTorch and with its checked
+   ONNX int8 export, their agreement, and peak memory streaming --e5-stream sentences
+   (needs `propa encoder convert`; --e5-stream 0 and --no-e5 skip parts).
 """
 
 from __future__ import annotations
@@ -152,31 +156,32 @@ def cpu_flags() -> str:
     return " ".join(wanted) or "none of avx2/avx512/vnni/amx"
 
 
-def trained_model(taxonomy, work: Path) -> Path:
+def trained_model(taxonomy, work: Path, config_name: str = "camembert-scratch.yaml", name: str = "model") -> Path:
     from train.split import fractions_for, split_dataset
     from train.training import train_model
 
     from annotate.dataset import load_dataset_dict, save_dataset_dict
 
     rows = labelled_rows(taxonomy)
-    write_dataset({"all": rows}, taxonomy, work / "labelled")
-    split = split_dataset(load_dataset_dict(work / "labelled", taxonomy)["all"], fractions_for(0.2, 0.2), 13)
-    save_dataset_dict(split, work / "split")
-    config = load_train_config(ROOT / "configs" / "train" / "camembert-scratch.yaml",
-                               (f"data={work / 'split'}", f"output={work / 'model'}"))
+    if not (work / "split").is_dir():
+        write_dataset({"all": rows}, taxonomy, work / "labelled")
+        split = split_dataset(load_dataset_dict(work / "labelled", taxonomy)["all"], fractions_for(0.2, 0.2), 13)
+        save_dataset_dict(split, work / "split")
+    config = load_train_config(ROOT / "configs" / "train" / config_name,
+                               (f"data={work / 'split'}", f"output={work / name}"))
     print(f"\ntraining {config.config_path} on {len(rows)} labelled sentences ...", flush=True)
     started = time.perf_counter()
     train_model(config, taxonomy, overwrite=True)
     print(f"trained in {time.perf_counter() - started:.0f} s", flush=True)
-    return work / "model"
+    return work / name
 
 
-def agreement(model_dir: Path, texts: list[str], batch_size: int) -> None:
+def agreement(model_dir: Path, texts: list[str], batch_size: int, label: str = "trained offline model") -> None:
     from train.model import load_model
     from train.onnx import export_onnx
 
     result = export_onnx(model_dir, texts, min_agreement=0.0, batch_size=batch_size, checked_on="bench texts")
-    print(f"agreement (b) vs (c), trained offline model, {result.texts} distinct sentences: decisions identical "
+    print(f"agreement (b) vs (c), {label}, {result.texts} distinct sentences: decisions identical "
           f"on {result.identical} ({result.share:.2%}); largest score difference {result.max_score_diff:.4f}",
           flush=True)
     for runtime in ("torch", "onnx"):
@@ -253,6 +258,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--stream", type=int, default=100_000, help="sentences streamed for the memory figure "
                         "(0: skip)")
+    parser.add_argument("--no-camembert", action="store_true", help="skip parts 1-3 (the camembert-shaped model)")
+    parser.add_argument("--no-e5", action="store_true", help="skip part 4 (the fine-tuned e5-small)")
+    parser.add_argument("--e5-model", type=Path, help="a fine-tuned e5-small model folder (default: train one)")
+    parser.add_argument("--e5-stream", type=int, default=10_000, help="sentences streamed through the e5 model")
     args = parser.parse_args()
 
     from transformers.utils import logging as hf_logging
@@ -265,11 +274,22 @@ def main() -> None:
     texts = [pool[i % len(pool)] for i in range(args.sentences)]
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        throughput(args, texts, taxonomy.label_names, work)
-        model_dir = trained_model(taxonomy, work)
-        agreement(model_dir, pool, args.batch_size)
-        if args.stream:
-            stream(model_dir, args.stream, work)
+        if not args.no_camembert:
+            throughput(args, texts, taxonomy.label_names, work)
+            model_dir = trained_model(taxonomy, work)
+            agreement(model_dir, pool, args.batch_size)
+            if args.stream:
+                stream(model_dir, args.stream, work)
+        if not args.no_e5:
+            print("\n== fine-tuned multilingual-e5-small (12 layers, 384 wide, 118 M parameters)", flush=True)
+            e5 = args.e5_model or trained_model(taxonomy, work, "encoder-finetune.yaml", "e5-finetuned")
+            if args.e5_model:  # export into a copy: the bench never writes into the user's folder
+                import shutil
+
+                e5 = Path(shutil.copytree(args.e5_model, work / "e5-finetuned", ignore=shutil.ignore_patterns("onnx")))
+            agreement(e5, pool, args.batch_size, label="fine-tuned e5-small")
+            if args.e5_stream:
+                stream(e5, args.e5_stream, work)
 
 
 if __name__ == "__main__":

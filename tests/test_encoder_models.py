@@ -178,3 +178,41 @@ def test_an_ensemble_needs_two_members(tmp_path, labelled_split):
     with pytest.raises(InputError, match="two or more"):
         load_train_config(write(tmp_path, "one", {"family": "ensemble", "data": str(labelled_split),
                                                   "ensemble": {"members": ["a"]}}))
+
+
+def test_a_fine_tuned_encoder_exports_to_onnx_with_its_prefix(labelled_split, tmp_path, tiny_encoder):
+    from train.onnx import export_onnx
+
+    config = load_train_config(write(tmp_path, "tuned", {"family": "camembert", "data": str(labelled_split),
+                                                         "camembert": {"model": str(tiny_encoder), **TINY_FINETUNE}}))
+    folder = train_model(config, TAX).output
+    texts = dev_texts(labelled_split)
+    agreement = export_onnx(folder, texts, quantize=False, threads=1)
+    assert agreement.share == 1.0 and agreement.max_score_diff < 1e-4
+    onnx_model = load_model(folder, threads=1, runtime="onnx")
+    assert onnx_model.scorer.prefix == "query: "
+    np.testing.assert_allclose(onnx_model.scores(texts), load_model(folder, threads=1).scores(texts), atol=1e-4)
+
+
+def test_export_onnx_on_an_ensemble_exports_its_fine_tuned_members(labelled_split, tmp_path, tiny_encoder):
+    from click.testing import CliRunner
+
+    from annotate.cli import cli
+
+    tuned = train_model(load_train_config(write(tmp_path, "tuned", {
+        "family": "camembert", "data": str(labelled_split),
+        "camembert": {"model": str(tiny_encoder), **TINY_FINETUNE}})), TAX).output
+    tfidf = train_model(load_train_config(write(tmp_path, "tfidf", {"family": "tfidf", "data": str(labelled_split),
+                                                                    "tfidf": {"min_df": 1}})), TAX).output
+    folder = train_model(load_train_config(write(tmp_path, "both", {
+        "family": "ensemble", "data": str(labelled_split),
+        "ensemble": {"members": [str(tfidf), str(tuned)], "weights": [0.5, 0.5]}})), TAX).output
+    with pytest.raises(InputError, match="no checked ONNX export"):
+        load_model(folder, runtime="onnx")
+    done = CliRunner().invoke(cli, ["export-onnx", str(folder), "--no-quantize", "--threads", "1"])
+    assert done.exit_code == 0, done.output
+    assert (tuned / "onnx" / "model.onnx").is_file() and not (tfidf / "onnx").exists()
+    model = load_model(folder, runtime="onnx", threads=1)
+    assert model.model_version.endswith("+onnx-members")
+    texts = dev_texts(labelled_split)
+    np.testing.assert_allclose(model.scores(texts), load_model(folder, threads=1).scores(texts), atol=1e-4)

@@ -280,17 +280,28 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     @threads_option
     def export_onnx_cli(model_dir: Path, check_on: Path | None, split: str | None, no_quantize: bool,
                         min_agreement: float, batch_size: int, threads: int) -> None:
-        """Export a CamemBERT model to ONNX (int8 by default) for `--runtime onnx`.
+        """Export a fine-tuned encoder (CamemBERT, e5...) to ONNX (int8 by default) for `--runtime onnx`.
 
         Writes MODEL/onnx/ only if, on the check texts, the decisions at the model's
         thresholds are identical to PyTorch's for at least --min-agreement of them. A
-        retrained model must be exported again.
+        retrained model must be exported again. For an ensemble, exports each of its
+        fine-tuned members.
         """
         from train.evaluate import read_records
         from train.model import read_meta
         from train.onnx import export_onnx
 
-        _, config = read_meta(model_dir)
+        meta, config = read_meta(model_dir)
+        if meta.family == "ensemble":  # export its fine-tuned members, each checked on its own data
+            from train.onnx import ensemble_members_to_export
+
+            for member in ensemble_members_to_export(model_dir):
+                click.echo(f"member {member}:")
+                ctx = click.get_current_context()
+                ctx.invoke(export_onnx_cli, model_dir=member, check_on=check_on, split=split, no_quantize=no_quantize,
+                           min_agreement=min_agreement, batch_size=batch_size, threads=threads)
+            click.echo(f"use {model_dir} with --runtime onnx: its fine-tuned members score on ONNX Runtime")
+            return
         source = check_on if check_on is not None else Path(config.data)
         if (source / "dataset_dict.json").is_file() and split is None:
             # No gold labels are needed: every split of the dataset makes a larger check.

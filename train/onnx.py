@@ -159,7 +159,8 @@ def export_onnx(model_dir: Path, texts: list[str], quantize: bool = True, min_ag
     model_dir = Path(model_dir)
     model = load_model(model_dir, threads=threads)
     if model.meta.family != "camembert":
-        raise InputError(f"{model_dir}: a {model.meta.family} model; only CamemBERT models have an ONNX path")
+        raise InputError(f"{model_dir}: a {model.meta.family} model; only CamemBERT models (fine-tuned encoders) "
+                         "have an ONNX path")
     if not texts:
         raise InputError(f"{checked_on or 'the check set'}: no texts to check the ONNX model on")
     staging = model_dir / (ONNX_DIR + ".partial")
@@ -226,3 +227,15 @@ def onnx_info(path: Path) -> dict | None:
         return None
     return json.loads((folder / ONNX_META).read_text(encoding="utf-8"))
 
+
+
+def ensemble_members_to_export(model_dir: Path) -> list[Path]:
+    """The fine-tuned members of an ensemble folder (those an ONNX export applies to)."""
+    from train.ensemble import ENSEMBLE_FILE
+
+    entries = json.loads((Path(model_dir) / ENSEMBLE_FILE).read_text(encoding="utf-8"))["members"]
+    members = [Path(model_dir) / entry["path"] for entry in entries if entry["family"] == "camembert"]
+    if not members:
+        raise InputError(f"{model_dir}: no member of this ensemble is a fine-tuned encoder: nothing to export "
+                         "(its members are already fast)")
+    return members
