@@ -54,6 +54,11 @@ def test_tfidf_encoder_trains_saves_and_reloads(labelled_split, tmp_path, tiny_e
     tfidf_only = scorer.features(texts)[:, :-scorer.dense.mean.size] @ scorer.coef[:-scorer.dense.mean.size]
     assert not np.allclose(tfidf_only + scorer.intercept, scorer.features(texts) @ scorer.coef + scorer.intercept)
     assert list(embedding_cache.glob("*.sqlite"))
+    # The weight of the embeddings was chosen on dev among the grid, and recorded.
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    tried = metrics["encoder_weight_dev_micro_f1"]
+    assert set(tried) == {"0.02", "0.05", "0.1", "0.2", "0.5"}
+    assert metrics["encoder_weight"] == settings["encoder"]["weight"] == float(max(tried, key=tried.get))
 
 
 def test_retraining_reads_embeddings_from_the_cache(labelled_split, tmp_path, tiny_encoder, monkeypatch):
@@ -216,3 +221,21 @@ def test_export_onnx_on_an_ensemble_exports_its_fine_tuned_members(labelled_spli
     assert model.model_version.endswith("+onnx-members")
     texts = dev_texts(labelled_split)
     np.testing.assert_allclose(model.scores(texts), load_model(folder, threads=1).scores(texts), atol=1e-4)
+
+
+def test_a_mean_pooled_head_trains_saves_reloads_and_exports(labelled_split, tmp_path, tiny_encoder):
+    from train.onnx import export_onnx
+
+    config = load_train_config(write(tmp_path, "mean", {"family": "camembert", "data": str(labelled_split),
+                                                        "camembert": {"model": str(tiny_encoder), "pooling": "mean",
+                                                                      **TINY_FINETUNE}}))
+    folder = train_model(config, TAX).output
+    assert json.loads((folder / "propa_model.json").read_text(encoding="utf-8"))["pooling"] == "mean"
+    assert json.loads((folder / "config.json").read_text(encoding="utf-8"))["label2id"]["vague_sourcing"] >= 0
+    texts = dev_texts(labelled_split)
+    model = load_model(folder, threads=1)
+    scores = model.scores(texts)
+    assert scores[:, model.trained_mask].std(axis=0).max() > 0  # depends on the text
+    np.testing.assert_allclose(fresh_process_scores(folder, texts), scores, atol=1e-5)
+    assert export_onnx(folder, texts, quantize=False, threads=1).share == 1.0
+    np.testing.assert_allclose(load_model(folder, threads=1, runtime="onnx").scores(texts), scores, atol=1e-4)

@@ -21,6 +21,7 @@ from annotate.errors import InputError
 from annotate.yamlconf import YamlMap, load_yaml
 
 FAMILIES = ("tfidf", "tfidf-encoder", "camembert", "ensemble")
+POOLINGS = ("cls", "mean")
 SCRATCH = "scratch"
 
 
@@ -49,7 +50,10 @@ class EncoderConfig:
     prefix: str = "query: "  # put before every text (e5 was trained with "query: " / "passage: ")
     max_length: int = 256  # tokens per text; longer texts are truncated
     batch_size: int = 32  # texts embedded at once (sorted by length)
-    weight: float = 0.05  # scale of the standardised embeddings beside the TF-IDF features
+    # Scale of the standardised embeddings beside the TF-IDF features (the logistic regression
+    # penalises them C x weight²); null: the one of weight_grid with the best dev micro-F1.
+    weight: float | None = None
+    weight_grid: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.5)
     threads: int = 0  # torch CPU threads; 0 = all cores
     cache: bool = True  # keep embeddings by text hash, so that retraining does not embed again
 
@@ -98,6 +102,10 @@ class CamembertConfig:
     head_learning_rate: float | None = None
     freeze_embeddings: bool = False  # keep the word embeddings fixed (a 250k vocabulary is most of e5)
     prefix: str = ""  # put before every text, in training and prediction ("query: " for e5)
+    # "cls": the model's own classification head (AutoModelForSequenceClassification: the first
+    # token, through the pooler for BERT); "mean": a linear head on the mean of the last hidden
+    # states over the real tokens, how e5 and other sentence encoders were trained.
+    pooling: str = "cls"
     scratch: ScratchConfig | None = None  # only with model: scratch
 
 
@@ -273,6 +281,8 @@ def validate(config: TrainConfig) -> TrainConfig:
         section = _checked_model_section(config.camembert, where, "camembert.")
         if section.head_learning_rate is not None and section.head_learning_rate <= 0:
             raise InputError(f"{where}: camembert.head_learning_rate must be above 0 (or null)")
+        if section.pooling not in POOLINGS:
+            raise InputError(f"{where}: camembert.pooling must be one of {', '.join(POOLINGS)}")
         config = dataclasses.replace(config, camembert=section)
     if config.tfidf is not None and config.tfidf.class_weight not in ("balanced", "none"):
         raise InputError(f"{where}: tfidf.class_weight must be 'balanced' or 'none'")
@@ -280,6 +290,8 @@ def validate(config: TrainConfig) -> TrainConfig:
         for name in ("max_length", "batch_size"):
             if getattr(config.encoder, name) <= 0:
                 raise InputError(f"{where}: encoder.{name} must be above 0")
+        if config.encoder.weight is None and not config.encoder.weight_grid:
+            raise InputError(f"{where}: encoder.weight is null and encoder.weight_grid is empty: give one of them")
     if config.ensemble is not None:
         _check_ensemble(config.ensemble, where)
     return config

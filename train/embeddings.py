@@ -30,10 +30,11 @@ WEIGHT_NAMES = ("model.safetensors", "pytorch_model.bin")
 
 
 def default_cache() -> Path:
+    from train.encoders import cache_root
+
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "propa" / "embeddings"
+    return cache_root() / "embeddings"
 
 
 def weights_fingerprint(folder: Path) -> str:
@@ -145,21 +146,21 @@ class EmbeddingCache:
 class EncoderFeatures:
     """(embedding - mean) / scale * weight: standardised on the training texts."""
 
-    def __init__(self, embedder: Embedder, mean: np.ndarray, scale: np.ndarray, weight: float):
-        self.embedder, self.mean, self.scale, self.weight = embedder, mean, scale, weight
-        self.cache: EmbeddingCache | None = None
+    def __init__(self, embedder: Embedder, mean: np.ndarray, scale: np.ndarray, weight: float,
+                 cache: EmbeddingCache | None = None):
+        self.embedder, self.mean, self.scale, self.weight, self.cache = embedder, mean, scale, weight, cache
 
     @classmethod
-    def fit(cls, embedder: Embedder, vectors: np.ndarray, weight: float) -> EncoderFeatures:
+    def fit(cls, embedder: Embedder, vectors: np.ndarray, weight: float, cache: EmbeddingCache | None = None
+            ) -> EncoderFeatures:
         mean = vectors.mean(axis=0)
         scale = vectors.std(axis=0)
         scale[scale < 1e-6] = 1.0
-        return cls(embedder, mean.astype(np.float32), scale.astype(np.float32), weight)
+        return cls(embedder, mean.astype(np.float32), scale.astype(np.float32), weight, cache)
 
     def vectors(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        if self.cache is not None:
-            return self.cache.embed(texts, progress)
-        return self.embedder.embed(texts, progress)
+        """The texts' embeddings, through the cache when there is one."""
+        return (self.cache or self.embedder).embed(texts, progress)
 
     def transform(self, vectors: np.ndarray) -> np.ndarray:
         return ((vectors - self.mean) / self.scale * self.weight).astype(np.float32)

@@ -96,11 +96,15 @@ class Conversion:
     seconds: float
 
 
+def cache_root() -> Path:
+    """$XDG_CACHE_HOME/propa (default ~/.cache/propa): converted encoders and embeddings."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "propa"
+
+
 def default_cache() -> Path:
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "propa" / "encoders"
+    return cache_root() / "encoders"
 
 
 def cached_folder(name: str, cache: Path | None = None) -> Path:

@@ -54,6 +54,7 @@ class ModelMeta:
     data_hash: str
     text_column: str = "text"
     text_prefix: str = ""  # put before every text the model scores ("query: " for e5)
+    pooling: str = "cls"  # fine-tuned encoders: "cls" (the model's own head) or "mean" (train.transformer)
 
     @property
     def label2id(self) -> dict[str, int]:
@@ -171,7 +172,8 @@ def finish_model(
         "family": meta.family, "model_version": meta.model_version, "labels": list(meta.labels),
         "label2id": meta.label2id, "thresholds": dict(zip(meta.labels, meta.thresholds)),
         "trained_labels": list(meta.trained_labels), "data_hash": meta.data_hash,
-        "text_column": meta.text_column, "text_prefix": meta.text_prefix}}, indent=2, ensure_ascii=False) + "\n",
+        "text_column": meta.text_column, "text_prefix": meta.text_prefix,
+        "pooling": meta.pooling}}, indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8")
     (staging / CONFIG_FILE).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True),
                                        encoding="utf-8")
@@ -194,7 +196,8 @@ def read_meta(path: Path) -> tuple[ModelMeta, TrainConfig]:
             family=raw["family"], model_version=raw["model_version"], labels=labels,
             thresholds=tuple(float(raw["thresholds"][name]) for name in labels),
             trained_labels=tuple(raw["trained_labels"]), data_hash=raw["data_hash"],
-            text_column=raw.get("text_column", "text"), text_prefix=raw.get("text_prefix", ""))
+            text_column=raw.get("text_column", "text"), text_prefix=raw.get("text_prefix", ""),
+            pooling=raw.get("pooling", "cls"))
     except (ValueError, KeyError, TypeError) as err:
         raise InputError(f"{path / META_FILE}: malformed model metadata ({err!r})") from None
     if meta.family not in WEIGHT_FILES:

@@ -59,7 +59,7 @@ class TfidfScorer:
         blocks = [self.vectorizers[name].transform(texts) for name in ANALYSERS]
         if self.dense is not None:
             if vectors is None:
-                vectors = _embed(self.dense, texts, progress)
+                vectors = embed_with_progress(self.dense, texts, progress)
             blocks.append(scipy.sparse.csr_matrix(self.dense.transform(vectors)))
         return scipy.sparse.hstack(blocks).tocsr()
 
@@ -72,11 +72,13 @@ class TfidfScorer:
         return out
 
 
-def _embed(dense, texts: list[str], progress: bool) -> np.ndarray:
+def embed_with_progress(source, texts: list[str], progress: bool) -> np.ndarray:
+    """Embeddings from ``source`` (an Embedder, an EmbeddingCache or EncoderFeatures) with a bar."""
     from tqdm.auto import tqdm
 
+    embed = source.vectors if hasattr(source, "vectors") else source.embed
     with tqdm(total=len(texts), unit="text", desc="embedding", disable=not progress, leave=False) as bar:
-        return dense.vectors(texts, bar.update)
+        return embed(texts, bar.update)
 
 
 def fit_encoder_features(config: EncoderConfig, texts: list[str]):
@@ -85,13 +87,37 @@ def fit_encoder_features(config: EncoderConfig, texts: list[str]):
 
     embedder = Embedder(config.model, config.prefix, config.max_length, config.batch_size, config.threads)
     cache = EmbeddingCache(embedder) if config.cache else None
-    probe = EncoderFeatures(embedder, np.zeros(embedder.dimension, np.float32),
-                            np.ones(embedder.dimension, np.float32), config.weight)
-    probe.cache = cache
-    vectors = _embed(probe, texts, progress=True)
-    dense = EncoderFeatures.fit(embedder, vectors, config.weight)
-    dense.cache = cache
-    return dense, vectors
+    vectors = embed_with_progress(cache or embedder, texts, progress=True)
+    return EncoderFeatures.fit(embedder, vectors, config.weight, cache), vectors
+
+
+def fit_features_model(config, train_texts: list[str], train_truth: np.ndarray, dev_texts: list[str],
+                       dev_truth: np.ndarray) -> tuple[TfidfScorer, np.ndarray, dict]:
+    """Family tfidf or tfidf-encoder: (scorer, dev scores, what was tuned on dev).
+
+    With an encoder whose ``weight`` is null, one model is fitted per weight of
+    ``weight_grid`` and the one with the best dev micro-F1 (at thresholds tuned on dev) is
+    kept; embeddings are computed once for all of them."""
+    from train.metrics import calibrate_thresholds, micro_f1
+
+    if config.family == "tfidf":
+        scorer = fit_tfidf(config.tfidf, config.seed, train_texts, train_truth)
+        return scorer, scorer.scores(dev_texts), {}
+    dense, vectors = fit_encoder_features(config.encoder, train_texts)
+    dev_vectors = embed_with_progress(dense, dev_texts, progress=True)
+    candidates = (config.encoder.weight,) if config.encoder.weight is not None else config.encoder.weight_grid
+    best, tried = None, {}
+    for weight in candidates:
+        dense.weight = weight
+        scorer = fit_tfidf(config.tfidf, config.seed, train_texts, train_truth, dense, vectors, config.encoder.model)
+        dev_scores = scorer.scores(dev_texts, vectors=dev_vectors)
+        tried[weight] = micro_f1(dev_truth.astype(bool), dev_scores >= calibrate_thresholds(
+            dev_truth, dev_scores, config.threshold_min_support))
+        if best is None or tried[weight] > tried[best[0]]:
+            best = (weight, scorer, dev_scores)
+    weight, scorer, dev_scores = best
+    scorer.dense.weight = weight
+    return scorer, dev_scores, {"encoder_weight": weight, "encoder_weight_dev_micro_f1": tried}
 
 
 def fit_tfidf(config: TfidfConfig, seed: int, texts: list[str], truth: np.ndarray, dense=None,

@@ -78,19 +78,12 @@ def _train_into(config: TrainConfig, staging: Path, output: Path, checkpoints: P
     (train_texts, train_truth), (dev_texts, dev_truth) = splits[TRAIN], splits[DEV]
     started = time.perf_counter()
     epochs = None
+    tuning: dict = {}  # choices made on dev besides the thresholds (recorded in metrics.json)
     version_basis = data_hash  # what the model_version hashes besides the config and labels
     if config.family in ("tfidf", "tfidf-encoder"):
-        from train.tfidf import fit_encoder_features, fit_tfidf, save_tfidf
+        from train.tfidf import fit_features_model, save_tfidf
 
-        assert config.tfidf is not None
-        dense = vectors = dev_vectors = None
-        if config.family == "tfidf-encoder":
-            assert config.encoder is not None
-            dense, vectors = fit_encoder_features(config.encoder, train_texts)
-            dev_vectors = dense.vectors(dev_texts)
-        scorer = fit_tfidf(config.tfidf, config.seed, train_texts, train_truth, dense, vectors,
-                           config.encoder.model if config.encoder else "")
-        dev_scores = scorer.scores(dev_texts, vectors=dev_vectors)
+        scorer, dev_scores, tuning = fit_features_model(config, train_texts, train_truth, dev_texts, dev_truth)
         save_tfidf(scorer, staging)
         trained = [labels[i] for i in scorer.trained]
     elif config.family == "ensemble":
@@ -119,9 +112,10 @@ def _train_into(config: TrainConfig, staging: Path, output: Path, checkpoints: P
     version = model_version(output, config, labels, version_basis)
     meta = ModelMeta(family=config.family, model_version=version, labels=tuple(labels),
                      thresholds=tuple(float(t) for t in thresholds), trained_labels=tuple(trained),
-                     data_hash=data_hash, text_prefix=config.camembert.prefix if config.camembert else "")
+                     data_hash=data_hash, text_prefix=config.camembert.prefix if config.camembert else "",
+                     pooling=config.camembert.pooling if config.camembert else "cls")
     metrics = {"split": DEV, "train_seconds": round(seconds, 1), "epochs": epochs,
-               "rows": {TRAIN: len(train_texts), DEV: len(dev_texts)}, **dev}
+               "rows": {TRAIN: len(train_texts), DEV: len(dev_texts)}, **tuning, **dev}
     finish_model(staging, output, meta, config, metrics)
     if config.family == "camembert":
         remove_checkpoints(checkpoints)  # the run is finished: nothing left to resume

@@ -248,8 +248,16 @@ def fit_camembert(
     hf_logging.disable_progress_bar()  # "Writing model shards" at every checkpoint
     label_args = {"num_labels": len(labels), "problem_type": "multi_label_classification",
                   "id2label": dict(enumerate(labels)), "label2id": {n: i for i, n in enumerate(labels)}}
-    tokenizer, model = build_model(AutoModelForSequenceClassification, section.model, section.scratch,
-                                   section.max_length, train_texts, checkpoints, resume, seed, **label_args)
+    if section.pooling == "mean":
+        from transformers import AutoModel
+
+        tokenizer, encoder = build_model(AutoModel, section.model, section.scratch, section.max_length, train_texts,
+                                         checkpoints, resume, seed)
+        encoder.config.update(label_args)
+        model = mean_pooled_classifier(encoder)
+    else:
+        tokenizer, model = build_model(AutoModelForSequenceClassification, section.model, section.scratch,
+                                       section.max_length, train_texts, checkpoints, resume, seed, **label_args)
     if section.freeze_embeddings:
         model.get_input_embeddings().requires_grad_(False)
     train_texts = [section.prefix + text for text in train_texts]
@@ -297,6 +305,8 @@ def fit_camembert(
     )
     _, seconds = run_trainer(trainer, checkpoints, resume)
     trainer.save_model(str(staging))  # the best model (load_best_model_at_end), as safetensors
+    if section.pooling == "mean":  # a plain module: the Trainer saved its weights, not the encoder's config
+        trainer.model.config.save_pretrained(str(staging))
     tokenizer.save_pretrained(str(staging))
     (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle: the model folder holds none
     scorer = TransformerScorer(tokenizer, trainer.model, section.max_length, section.prefix)
@@ -320,6 +330,35 @@ def head_and_body_optimizer(model, section: CamembertConfig):
         groups.setdefault((head_rate if is_head else section.learning_rate, decay), []).append(parameter)
     return torch.optim.AdamW([{"params": params, "lr": rate, "weight_decay": decay}
                               for (rate, decay), params in groups.items()])
+
+
+def mean_pooled_classifier(encoder):
+    """A linear multi-label head on the mean of ``encoder``'s last hidden states over the real
+    tokens (dropout before it). A plain torch module with ``config`` (the encoder's, labels
+    included) and ``.logits`` outputs, so the Trainer, the scorers and the ONNX export treat
+    it like a transformers classifier; its weights are saved as one state dict."""
+    import torch
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    class MeanPooledClassifier(torch.nn.Module):
+        def __init__(self, encoder):
+            super().__init__()
+            self.encoder = encoder
+            self.config = encoder.config
+            dropout = getattr(encoder.config, "hidden_dropout_prob", 0.1)
+            self.dropout = torch.nn.Dropout(dropout if dropout is not None else 0.1)
+            self.classifier = torch.nn.Linear(encoder.config.hidden_size, encoder.config.num_labels)
+
+        def get_input_embeddings(self):
+            return self.encoder.get_input_embeddings()
+
+        def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **unused):
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+            return SequenceClassifierOutput(logits=self.classifier(self.dropout(pooled)))
+
+    return MeanPooledClassifier(encoder)
 
 
 class TransformerScorer:
@@ -358,13 +397,26 @@ def load_transformer(folder: Path, meta: ModelMeta, threads: int = 0) -> Transfo
     hf_logging.disable_progress_bar()  # a bar per weight file is noise in a batch job
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        model = AutoModelForSequenceClassification.from_pretrained(str(folder), local_files_only=True)
-    except (OSError, ValueError) as err:
+        if meta.pooling == "mean":
+            model = _load_mean_pooled(folder)
+        else:
+            model = AutoModelForSequenceClassification.from_pretrained(str(folder), local_files_only=True)
+    except (OSError, ValueError, RuntimeError) as err:
         raise InputError(f"{folder}: cannot load the model ({err})") from None
     if model.config.num_labels != len(meta.labels):
         raise InputError(f"{folder}: the weights have {model.config.num_labels} outputs, the metadata "
                          f"{len(meta.labels)} labels")
     return TransformerScorer(tokenizer, model, int(tokenizer.model_max_length), meta.text_prefix)
+
+
+def _load_mean_pooled(folder: Path):
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModel
+
+    encoder = AutoModel.from_config(AutoConfig.from_pretrained(str(folder), local_files_only=True))
+    model = mean_pooled_classifier(encoder)
+    model.load_state_dict(load_file(str(folder / "model.safetensors")))
+    return model.eval()
 
 
 def remove_checkpoints(checkpoints: Path) -> None:
