@@ -202,7 +202,8 @@ def test_pretrain_overrides(tmp_path: Path) -> None:
     assert (config.learning_rate, config.split, config.scratch) == (0.001, "dev", ScratchConfig())
 
 
-@pytest.mark.parametrize("name", ["tfidf.yaml", "camembert-scratch.yaml", "camembert-base.yaml"])
+@pytest.mark.parametrize("name", ["tfidf.yaml", "camembert-scratch.yaml", "camembert-base.yaml",
+                                  "tfidf-encoder.yaml", "encoder-finetune.yaml", "ensemble.yaml"])
 def test_to_dict_round_trip(name: str) -> None:
     config = load_train_config(CONFIGS / name, ("camembert.epochs=3",) if "camembert" in name else ())
     data = config.to_dict()
@@ -220,3 +221,26 @@ def test_configs_are_frozen() -> None:
         config.camembert.epochs = 1.0  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         TrainConfig(family="tfidf", data="d", output="o").data = "x"  # type: ignore[misc]
+
+
+def test_the_shipped_encoder_configs_say_what_the_recipes_need() -> None:
+    features = load_train_config(CONFIGS / "tfidf-encoder.yaml")
+    assert features.encoder.model == "intfloat/multilingual-e5-small" and features.encoder.prefix == "query: "
+    assert features.encoder.weight is None and features.encoder.weight_grid  # chosen on dev
+    finetune = load_train_config(CONFIGS / "encoder-finetune.yaml").camembert
+    assert finetune.model == "intfloat/multilingual-e5-small" and finetune.prefix == "query: "
+    assert finetune.head_learning_rate > finetune.learning_rate and finetune.freeze_embeddings
+    ensemble = load_train_config(CONFIGS / "ensemble.yaml").ensemble
+    assert len(ensemble.members) == 2 and ensemble.weights is None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("family: ensemble\ndata: d\noutput: o\nensemble:\n  members: [a, b]\n  weights: [1]\n", "one weight"),
+    ("family: ensemble\ndata: d\noutput: o\nensemble:\n  members: [a, b]\n  weight_step: 0.9\n", "weight_step"),
+    ("family: tfidf-encoder\ndata: d\noutput: o\nencoder:\n  weight_grid: []\n", "weight_grid is empty"),
+    ("family: camembert\ndata: d\noutput: o\ncamembert:\n  model: x\n  pooling: max\n", "pooling must be"),
+    ("family: tfidf\ndata: d\noutput: o\nencoder: {}\n", "section 'encoder' is not used"),
+])
+def test_encoder_and_ensemble_sections_are_checked(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_train_config(write(tmp_path, text))

@@ -170,12 +170,17 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     def train_cli(config_path: Path, data: str | None, out: str | None, seed: int | None,
                   overrides: tuple[str, ...], from_pretrained: str | None, resume: bool, overwrite: bool,
                   taxonomy_path: str | None) -> None:
-        """Train a classifier (tfidf or camembert) and tune its per-label thresholds on dev.
+        """Train a classifier and tune its per-label thresholds on dev.
 
         \b
         configs/train/tfidf.yaml              TF-IDF + logistic regression (seconds)
-        configs/train/camembert-scratch.yaml  a small CamemBERT trained offline from nothing
+        configs/train/tfidf-encoder.yaml      TF-IDF + multilingual-e5-small embeddings (a minute)
+        configs/train/encoder-finetune.yaml   multilingual-e5-small fine-tuned (minutes to an hour)
         configs/train/camembert-base.yaml     almanach/camembert-base (needs the weights)
+        configs/train/camembert-scratch.yaml  a small CamemBERT trained offline from nothing
+        family: ensemble                      averages trained model folders (ensemble.members)
+
+        Offline, the e5 configs need `propa encoder convert` once.
 
         The model folder gets the weights (safetensors, no pickle), the tokenizer, label2id,
         thresholds, the full config, dev metrics per label, the training data hash and a
