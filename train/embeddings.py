@@ -39,7 +39,8 @@ def default_cache() -> Path:
 
 def weights_fingerprint(folder: Path) -> str:
     """sha256 of the encoder's weights (read from conversion.json when the converter wrote it)."""
-    from train.encoders import CONVERSION_FILE, file_sha256
+    from annotate.files import file_sha256
+    from train.encoders import CONVERSION_FILE
 
     info = folder / CONVERSION_FILE
     if info.is_file():

@@ -28,7 +28,6 @@ conversion (``pip install 'propa[encoder]'``).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -41,6 +40,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from annotate.errors import InputError, PropaError
+from annotate.files import file_sha256
 
 MAGIC = b"E5S1"
 E5_SMALL = "intfloat/multilingual-e5-small"
@@ -136,14 +136,6 @@ def package_reference(source: Path) -> Callable[[list[str]], tuple[np.ndarray, l
         return np.asarray(engine.query(texts), dtype=np.float32), [engine.token_count(t, True) for t in texts]
 
     return embed
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def dequantize_q4(raw: bytes | memoryview, count: int) -> np.ndarray:

@@ -21,7 +21,6 @@ different model as far as provenance goes.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from annotate.errors import InputError
+from annotate.files import file_sha256
 from train.model import Model, ModelMeta
 
 ONNX_DIR = "onnx"
@@ -53,14 +53,6 @@ class Agreement:
     @property
     def share(self) -> float:
         return self.identical / self.texts if self.texts else 0.0
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def runtime_suffix(quantize: bool) -> str:
