@@ -12,7 +12,7 @@ from annotate.cues import load_cues
 from annotate.push import UNCERTAINTY_SAMPLING, push, push_predictions
 from annotate.taxonomy import load_taxonomy
 from tests.conftest import SAMPLES
-from tests.test_training import labelled_split, write_config  # noqa: F401 - session fixture
+from tests.test_training import write_config
 from train.config import load_train_config
 from train.model import load_model
 from train.preannotate import preannotate, read_predictions
