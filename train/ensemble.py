@@ -49,16 +49,14 @@ def weight_grid(members: int, step: float) -> list[tuple[float, ...]]:
 
 
 def load_members(paths: list[str], base: Path | None = None, threads: int = 0, runtime: str = "torch") -> list:
-    from train.model import load_model
+    from train.model import load_model, read_meta
 
     members = []
     for path in paths:
         folder = Path(path) if base is None or Path(path).is_absolute() else base / path
         if (folder / ENSEMBLE_FILE).is_file():
             raise InputError(f"{folder}: an ensemble cannot be a member of another (list its members instead)")
-        family = json.loads((folder / "propa_model.json").read_text(encoding="utf-8")).get("family") \
-            if (folder / "propa_model.json").is_file() else None
-        member_runtime = runtime if family == "camembert" else "torch"
+        member_runtime = runtime if read_meta(folder)[0].family == "camembert" else "torch"
         members.append(load_model(folder, threads=threads, runtime=member_runtime))
     return members
 
