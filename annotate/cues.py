@@ -21,11 +21,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotate.errors import InputError
+from annotate.errors import InputError, quote
 from annotate.taxonomy import Taxonomy
 from annotate.yamlconf import check_keys, load_yaml
 
 DEFAULT_CUES = Path(__file__).resolve().parent.parent / "configs" / "cues.yaml"
+PATTERN_LIMIT = 1000  # a pattern quoted in an error stays whole (the longest are ~600), so it can be copied
 _FOLD = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
          "\u00a0": " ", "\u202f": " ", "\u2009": " ", "«": '"', "»": '"', "“": '"', "”": '"', "–": "-", "—": "-"}
 
@@ -75,8 +76,8 @@ def _compile(pattern: object, where: str) -> re.Pattern[str]:
     if not isinstance(pattern, str) or not pattern.strip():
         raise InputError(f"{where}: a pattern must be a non-empty string")
     if pattern != normalise(pattern)[0]:
-        raise InputError(f"{where}: pattern {pattern!r} is not in normalised form (lower case, no accents, "
-                         f"straight apostrophes): write {normalise(pattern)[0]!r}")
+        raise InputError(f"{where}: pattern {quote(pattern, PATTERN_LIMIT)} is not in normalised form (lower case, "
+                         f"no accents, straight apostrophes): write {quote(normalise(pattern)[0], PATTERN_LIMIT)}")
     try:
         # Whole words only: "selon des sources" must not fire inside "reselon des sourcesx".
         # A space stands for any run of white space (" ?" for an optional one); the group
@@ -85,7 +86,8 @@ def _compile(pattern: object, where: str) -> re.Pattern[str]:
         re.compile(body)  # on its own first: wrapped, an unclosed "[" could swallow the wrapping
         return re.compile(r"(?<![\w])(?:" + body + r")(?![\w])")
     except re.error as err:
-        raise InputError(f"{where}: pattern {pattern!r} is not a valid regular expression ({err})") from None
+        raise InputError(f"{where}: pattern {quote(pattern, PATTERN_LIMIT)} is not a valid regular expression "
+                         f"({err})") from None
 
 
 def load_cues(taxonomy: Taxonomy, path: Path | str | None = None) -> Cues:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from annotate.errors import InputError
+from annotate.errors import InputError, quote
 from annotate.taxonomy import CUE_LABELS, SOURCE_KIND, SOURCE_LABELS, SOURCE_RELIABILITY, Taxonomy
 
 
@@ -51,7 +51,7 @@ def _checked_offsets(value: dict, text: str, where: str) -> tuple[int, int]:
     if start16 < end16 and expected is not None and text[start16:end16] == expected:
         return start16, end16
     raise InputError(
-        f"{where}: span {start}-{end} ({expected!r}) does not match the sentence text {text[start:end]!r}"
+        f"{where}: span {start}-{end} ({quote(expected)}) does not match the sentence text {quote(text[start:end])}"
     )
 
 
@@ -96,7 +96,7 @@ def parse_result(result: list[dict], text: str, taxonomy: Taxonomy, where: str) 
                 raise InputError(f"{place}: {field_name} '{choice}' is not in {taxonomy.path}")
         span = spans.get(region)
         if span is None or span["label"] != taxonomy.sources.label.id:
-            raise InputError(f"{place}: a source {field_name} attached to no source span (region {region!r})")
+            raise InputError(f"{place}: a source {field_name} attached to no source span (region {quote(region)})")
         span[field_name] = choices[0] if choices else ""
     order = {name: i for i, name in enumerate(taxonomy.label_names)}
     return (sorted(labels, key=order.__getitem__),

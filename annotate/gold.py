@@ -30,9 +30,10 @@ import yaml
 
 from annotate.articles import Article
 from annotate.corpus import split_article
-from annotate.errors import InputError
+from annotate.errors import InputError, quote
 from annotate.segment import split_sentences
 from annotate.taxonomy import Taxonomy
+from annotate.yamlconf import config_loader
 
 STYLES = ("wire", "opinion", "state_media", "conspiracy_blog", "fact_check")
 TOPICS = ("war", "elections", "health", "energy", "migration", "economy")
@@ -72,7 +73,7 @@ def find_span(sentence: str, quoted: str, occurrence: int, where: str) -> tuple[
 
 def _span(sentence: str, quoted: object, occurrence: object, where: str) -> dict:
     if not isinstance(quoted, str) or not quoted.strip():
-        raise InputError(f"{where}: expected a non-empty quoted substring, got {quoted!r}")
+        raise InputError(f"{where}: expected a non-empty quoted substring, got {quote(quoted)}")
     if not isinstance(occurrence, int) or isinstance(occurrence, bool) or occurrence < 1:
         raise InputError(f"{where}: 'occurrence' must be a positive integer")
     start, end = find_span(sentence, quoted, occurrence, where)
@@ -151,7 +152,7 @@ def load_gold_article(path: Path, taxonomy: Taxonomy) -> GoldArticle:
     """Read and check one gold YAML file (see the module doc)."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=config_loader(path))  # noqa: S506 - alias bombs refused
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""

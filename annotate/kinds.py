@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from annotate.errors import InputError
+from annotate.errors import InputError, quote
 
 GOLD = Path(__file__).resolve().parent.parent / "corpus" / "gold" / "gold_fr.jsonl"
 KIND_CHOICES = ("learned", "rules")
@@ -142,7 +142,7 @@ def kind_model(choice: str | None, also_from: tuple[Path, ...] | list[Path] = ()
             raise InputError("--kinds-from needs --kinds learned")
         return None
     if choice != "learned":
-        raise InputError(f"--kinds: expected one of {', '.join(KIND_CHOICES)}, got {choice!r}")
+        raise InputError(f"--kinds: expected one of {', '.join(KIND_CHOICES)}, got {quote(choice)}")
     if not also_from:
         return default_kind_model()
     extra = [example for path in also_from for example in annotated_examples(path)]

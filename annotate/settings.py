@@ -21,6 +21,7 @@ import yaml
 
 from annotate.errors import InputError, PropaError
 from annotate.files import atomic_write
+from annotate.yamlconf import config_loader
 
 STATE_ENV = "PROPA_HOME"
 URL_ENV = "LABEL_STUDIO_URL"
@@ -53,10 +54,11 @@ def read_config(path: Path) -> dict[str, str]:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise PropaError(f"{path}: holds an API key but its mode is {mode:04o}; run `chmod 600 {path}`")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        raise InputError(f"{path}: malformed YAML") from None
+    try:  # aliases capped (annotate.yamlconf); the message names the line, never quotes the file (a secret)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=config_loader(path)) or {}  # noqa: S506
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise InputError(f"{path}{f':{mark.line + 1}' if mark is not None else ''}: malformed YAML") from None
     if not isinstance(data, dict) or set(data) - set(CONFIG_FIELDS):
         raise InputError(f"{path}: expected only the keys {', '.join(CONFIG_FIELDS)}")
     return {k: str(v) for k, v in data.items() if v is not None}

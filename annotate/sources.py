@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotate.errors import InputError
+from annotate.errors import InputError, quote
 from annotate.taxonomy import Taxonomy
 from annotate.yamlconf import check_keys, load_yaml
 
@@ -101,7 +101,7 @@ def load_registry(path: Path | str | None = None, taxonomy: Taxonomy | None = No
     path = Path(path) if path else DEFAULT_REGISTRY
     data = check_keys(load_yaml(path), str(path), ("version", "sources"))
     if data["version"] != 1:
-        raise InputError(f"{data.at('version')}: unsupported registry version {data['version']!r} (expected 1)")
+        raise InputError(f"{data.at('version')}: unsupported registry version {quote(data['version'])} (expected 1)")
     if not isinstance(data["sources"], list):
         raise InputError(f"{data.at('sources')}: 'sources' must be a list of entries")
     entries: list[SourceEntry] = []
@@ -114,15 +114,15 @@ def load_registry(path: Path | str | None = None, taxonomy: Taxonomy | None = No
             if not isinstance(raw[key], str) or not raw[key].strip():
                 raise InputError(f"{raw.at(key)}: '{key}' must be a non-empty string")
         if not _ID.match(raw["id"]):
-            raise InputError(f"{raw.at('id')}: id '{raw['id']}' must be lower-case letters, digits, '_' or '-'")
+            raise InputError(f"{raw.at('id')}: id {quote(raw['id'])} must be lower-case letters, digits, '_' or '-'")
         if raw["id"] in seen_ids:
-            raise InputError(f"{raw.at('id')}: duplicate id '{raw['id']}' (first at {seen_ids[raw['id']]})")
+            raise InputError(f"{raw.at('id')}: duplicate id {quote(raw['id'])} (first at {seen_ids[raw['id']]})")
         seen_ids[raw["id"]] = where
         if raw["kind"] not in taxonomy.kind_ids:
-            raise InputError(f"{raw.at('kind')}: unknown kind '{raw['kind']}' "
+            raise InputError(f"{raw.at('kind')}: unknown kind {quote(raw['kind'])} "
                              f"(expected one of {', '.join(sorted(taxonomy.kind_ids))})")
         if raw["reliability"] not in taxonomy.reliability_ids:
-            raise InputError(f"{raw.at('reliability')}: unknown reliability '{raw['reliability']}' "
+            raise InputError(f"{raw.at('reliability')}: unknown reliability {quote(raw['reliability'])} "
                              f"(expected one of {', '.join(sorted(taxonomy.reliability_ids))})")
         aliases = raw.get("aliases") or []
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
@@ -130,10 +130,10 @@ def load_registry(path: Path | str | None = None, taxonomy: Taxonomy | None = No
         for name in (raw["name"], *aliases):
             key = normalise(name)
             if not key:
-                raise InputError(f"{where}: the name or alias '{name}' is empty once normalised")
+                raise InputError(f"{where}: the name or alias {quote(name)} is empty once normalised")
             if key in seen_names and seen_names[key] != where:  # the same entry may repeat itself
                 raise InputError(f"{raw.at('aliases') if name in aliases else raw.at('name')}: "
-                                 f"duplicate alias '{name}' (already used at {seen_names[key]})")
+                                 f"duplicate alias {quote(name)} (already used at {seen_names[key]})")
             seen_names[key] = where
         entries.append(SourceEntry(raw["id"], raw["name"].strip(), tuple(a.strip() for a in aliases), raw["kind"],
                                    str(raw.get("country") or ""), raw["reliability"], raw["basis"].strip(), where))

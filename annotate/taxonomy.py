@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from annotate.errors import InputError
+from annotate.errors import InputError, quote
 from annotate.yamlconf import check_keys, load_yaml
 
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "configs" / "taxonomy.yaml"
@@ -121,7 +121,7 @@ def _texts(mapping: dict, key: str, where: str) -> tuple[str, ...]:
 def _id(mapping: dict, where: str) -> str:
     value = mapping["id"]
     if not isinstance(value, str) or not _ID.match(value):
-        raise InputError(f"{where}: id {value!r} must be letters, digits, '_' or '-', starting with a letter")
+        raise InputError(f"{where}: id {quote(value)} must be letters, digits, '_' or '-', starting with a letter")
     return value
 
 
@@ -142,7 +142,7 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
     path = Path(path) if path else DEFAULT_TAXONOMY
     data = check_keys(load_yaml(path), str(path), ("version", "categories", "sources"))
     if data["version"] != 1:
-        raise InputError(f"{data.at('version')}: unsupported taxonomy version {data['version']!r} (expected 1)")
+        raise InputError(f"{data.at('version')}: unsupported taxonomy version {quote(data['version'])} (expected 1)")
     categories = []
     for raw in _list(data["categories"], data.at("categories"), "categories"):
         raw = check_keys(raw, data.at("categories"), ("id", "name", "description", "techniques"))
@@ -186,7 +186,7 @@ def _check_unique(taxonomy: Taxonomy) -> None:
         seen: set[str] = set()
         for value in values:
             if value in seen:
-                raise InputError(f"{taxonomy.path}: duplicate {what} '{value}'")
+                raise InputError(f"{taxonomy.path}: duplicate {what} {quote(value)}")
             seen.add(value)
 
 

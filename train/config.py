@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from annotate.errors import InputError
-from annotate.yamlconf import YamlMap, load_yaml
+from annotate.errors import InputError, cut, quote
+from annotate.yamlconf import YamlMap, load_yaml, parse_yaml
 
 FAMILIES = ("tfidf", "tfidf-encoder", "camembert", "ensemble")
 POOLINGS = ("cls", "mean")
@@ -182,10 +180,10 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
         args = typing.get_args(kind)
         if len(args) == 2 and args[1] is Ellipsis:  # tuple[X, ...]: a list of any length
             if not isinstance(value, (list, tuple)):
-                raise InputError(f"{where}: expected a list, got {value!r}")
+                raise InputError(f"{where}: expected a list, got {quote(value)}")
             return tuple(_coerce(v, args[0], where) for v in value)
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
-            raise InputError(f"{where}: expected a list of {len(args)} values, got {value!r}")
+            raise InputError(f"{where}: expected a list of {len(args)} values, got {quote(value)}")
         return tuple(_coerce(v, a, where) for v, a in zip(value, args))
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -195,7 +193,7 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
         except ValueError:
             pass
     if kind in (int, float, str, bool) and (type(value) is not kind):
-        raise InputError(f"{where}: expected {_type_name(kind)}, got {value!r}")
+        raise InputError(f"{where}: expected {_type_name(kind)}, got {quote(value)}")
     return value
 
 
@@ -207,7 +205,7 @@ def _build(cls: type, mapping: Any, where: str):
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "config_path"}
     for key in mapping:
         if key not in fields:
-            raise InputError(f"{at(key)}: unknown key '{key}' (expected one of: {', '.join(fields)})")
+            raise InputError(f"{at(key)}: unknown key {quote(key)} (expected one of: {', '.join(fields)})")
     values = {}
     for name, spec in fields.items():
         if name in mapping:
@@ -221,21 +219,21 @@ def apply_override(raw: dict, assignment: str) -> None:
     """``section.field=value`` (value parsed as YAML) -> set in the raw mapping."""
     key, sep, text = assignment.partition("=")
     if not sep or not key:
-        raise InputError(f"--set {assignment!r}: expected section.field=value")
-    value = yaml.safe_load(text) if text else ""
+        raise InputError(f"--set {quote(assignment)}: expected section.field=value")
+    value = parse_yaml(text, f"--set {quote(assignment)}") if text else ""
     *parents, last = key.split(".")
     target = raw
     for part in parents:
         child = target.get(part)
         if child is None:
             child = target[part] = YamlMap()
-            child.where, child.key_where = f"--set {assignment}", {}
+            child.where, child.key_where = f"--set {cut(assignment)}", {}
         if not isinstance(child, dict):
-            raise InputError(f"--set {assignment!r}: '{part}' is not a section")
+            raise InputError(f"--set {quote(assignment)}: {quote(part)} is not a section")
         target = child
     target[last] = value
     if isinstance(target, YamlMap):
-        target.key_where[last] = f"--set {assignment}"
+        target.key_where[last] = f"--set {cut(assignment)}"
 
 
 def _raw_config(path: Path, overrides: tuple[str, ...]) -> dict:
@@ -269,7 +267,7 @@ DEFAULT_SECTIONS = {"tfidf": TfidfConfig, "encoder": EncoderConfig, "camembert":
 def validate(config: TrainConfig) -> TrainConfig:
     where = config.config_path or "config"
     if config.family not in FAMILIES:
-        raise InputError(f"{where}: family '{config.family}' is not one of {', '.join(FAMILIES)}")
+        raise InputError(f"{where}: family {quote(config.family)} is not one of {', '.join(FAMILIES)}")
     used = SECTIONS[config.family]
     for section in DEFAULT_SECTIONS:
         if section not in used and getattr(config, section) is not None:
@@ -342,4 +340,4 @@ def load_pretrain_config(path: Path | str, overrides: tuple[str, ...] = ()) -> P
 
 def config_from_dict(data: dict, where: str) -> TrainConfig:
     """The config saved in a model folder -> TrainConfig."""
-    return validate(_build(TrainConfig, data, where))
+    return validate(dataclasses.replace(_build(TrainConfig, data, where), config_path=where))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotate.errors import InputError
+from annotate.errors import InputError, quote
 from train.config import EnsembleConfig
 from train.model import ModelMeta
 
@@ -112,7 +112,7 @@ def load_ensemble(folder: Path, meta: ModelMeta, threads: int = 0, runtime: str 
         paths, versions = [e["path"] for e in entries], [e["model_version"] for e in entries]
         weights = [float(e["weight"]) for e in entries]
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise InputError(f"{folder / ENSEMBLE_FILE}: malformed ensemble file ({err!r})") from None
+        raise InputError(f"{folder / ENSEMBLE_FILE}: malformed ensemble file ({quote(err)})") from None
     members = load_members(paths, base=folder, threads=threads, runtime=runtime)
     for path, member, version in zip(paths, members, versions):
         plain = member.model_version.split("+onnx")[0]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +28,15 @@ from typing import Iterable, Protocol
 import numpy as np
 import yaml
 
-from annotate.errors import InputError
+from annotate.errors import InputError, cut, quote
+from annotate.yamlconf import load_yaml
 from train.config import TrainConfig, config_from_dict
 from train.metrics import apply_thresholds
 
 META_FILE = "propa_model.json"
 CONFIG_FILE = "train_config.yaml"
 METRICS_FILE = "metrics.json"
+NEVER_PREDICTED = 1.0 + 1e-6  # the highest threshold: a label that had no training example
 FORMAT = 1
 
 WEIGHT_FILES = {
@@ -189,24 +192,56 @@ def read_meta(path: Path) -> tuple[ModelMeta, TrainConfig]:
     for name in (META_FILE, CONFIG_FILE):
         if not (path / name).is_file():
             raise InputError(f"{path}: not a complete model folder (missing {name})")
-    try:
-        raw = json.loads((path / META_FILE).read_text(encoding="utf-8"))
-        labels = tuple(raw["labels"])
-        meta = ModelMeta(
-            family=raw["family"], model_version=raw["model_version"], labels=labels,
-            thresholds=tuple(float(raw["thresholds"][name]) for name in labels),
-            trained_labels=tuple(raw["trained_labels"]), data_hash=raw["data_hash"],
-            text_column=raw.get("text_column", "text"), text_prefix=raw.get("text_prefix", ""),
-            pooling=raw.get("pooling", "cls"))
-    except (ValueError, KeyError, TypeError) as err:
-        raise InputError(f"{path / META_FILE}: malformed model metadata ({err!r})") from None
-    if meta.family not in WEIGHT_FILES:
-        raise InputError(f"{path / META_FILE}: unknown model family '{meta.family}'")
+    meta = _read_meta_file(path / META_FILE)
     for name in WEIGHT_FILES[meta.family]:
         if not (path / name).is_file():
             raise InputError(f"{path}: not a complete model folder (missing {name})")
-    config_raw = yaml.safe_load((path / CONFIG_FILE).read_text(encoding="utf-8"))
-    return meta, config_from_dict(config_raw, str(path / CONFIG_FILE))
+    # load_yaml: no aliases, and a malformed file is one error naming its line
+    return meta, config_from_dict(load_yaml(path / CONFIG_FILE), str(path / CONFIG_FILE))
+
+
+def _read_meta_file(file: Path) -> ModelMeta:
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise InputError(f"{file}:{err.lineno}: malformed JSON ({err.msg})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{file}: not valid UTF-8") from None
+    except (ValueError, RecursionError) as err:  # a number too long to read, nesting too deep
+        raise InputError(f"{file}: malformed JSON ({cut(str(err), 120)})") from None
+    try:
+        labels = tuple(raw["labels"])
+        meta = ModelMeta(
+            family=raw["family"], model_version=raw["model_version"], labels=labels,
+            thresholds=_thresholds(raw["thresholds"], labels, file),
+            trained_labels=tuple(raw["trained_labels"]), data_hash=raw["data_hash"],
+            text_column=raw.get("text_column", "text"), text_prefix=raw.get("text_prefix", ""),
+            pooling=raw.get("pooling", "cls"))
+    except KeyError as err:
+        raise InputError(f"{file}: malformed model metadata (missing key {quote(err.args[0])})") from None
+    except (ValueError, TypeError, AttributeError) as err:
+        raise InputError(f"{file}: malformed model metadata ({quote(err, 120)})") from None
+    if not isinstance(meta.family, str) or meta.family not in WEIGHT_FILES:
+        raise InputError(f"{file}: unknown model family {quote(meta.family)}")
+    return meta
+
+
+def _thresholds(table: object, labels: tuple[str, ...], file: Path) -> tuple[float, ...]:
+    """One threshold a label, each a number in [0, 1] (NaN would silently predict nothing), or
+    just above 1 for a label without training examples (never predicted, see train.training)."""
+    if not isinstance(table, dict):
+        raise InputError(f"{file}: 'thresholds' must map each label to a number")
+    thresholds = []
+    for label in labels:
+        if label not in table:
+            raise InputError(f"{file}: no threshold for label {quote(label)}")
+        value = table[label]
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                or not 0 <= value <= NEVER_PREDICTED):
+            raise InputError(f"{file}: threshold of label {quote(label)} is {quote(value)}; "
+                             "expected a number from 0 to 1")
+        thresholds.append(float(value))
+    return tuple(thresholds)
 
 
 RUNTIMES = ("torch", "onnx")

@@ -41,7 +41,7 @@ from typing import Iterable, Iterator, Sequence
 
 from annotate.corpus import sentence_id
 from annotate.dataset import NO_TASK
-from annotate.errors import InputError
+from annotate.errors import InputError, quote
 from annotate.files import atomic_write
 from annotate.segment import Span, split_paragraphs, split_sentences
 from annotate.taxonomy import Taxonomy, load_taxonomy
@@ -167,7 +167,7 @@ def _read_label_rows(path: Path) -> dict[tuple[str, int], tuple[int, list[str]]]
         try:
             line_no = int(columns[1])
         except ValueError:
-            raise InputError(f"{where}: line number {columns[1]!r} is not an integer") from None
+            raise InputError(f"{where}: line number {quote(columns[1])} is not an integer") from None
         if line_no < 1:
             raise InputError(f"{where}: line number {line_no} (lines count from 1)")
         techniques: list[str] = []
@@ -175,7 +175,7 @@ def _read_label_rows(path: Path) -> dict[tuple[str, int], tuple[int, list[str]]]
         for name in text.split(",") if text else []:
             name = name.strip()
             if not name:
-                raise InputError(f"{where}: empty technique name in {text!r}")
+                raise InputError(f"{where}: empty technique name in {quote(text)}")
             if name in techniques:
                 raise InputError(f"{where}: technique '{name}' listed twice")
             techniques.append(name)
@@ -222,7 +222,7 @@ def _read_span_rows(path: Path, raw_text: str, normalised: str) -> list[tuple[in
         try:
             start, end = int(columns[2]), int(columns[3])
         except ValueError:
-            raise InputError(f"{where}: offsets {columns[2]!r}, {columns[3]!r} are not integers") from None
+            raise InputError(f"{where}: offsets {quote(columns[2])}, {quote(columns[3])} are not integers") from None
         if not 0 <= start < end <= len(raw_text):
             raise InputError(f"{where}: span {start}-{end} is not within the article "
                              f"({len(raw_text)} characters, line endings included)")
@@ -455,7 +455,7 @@ def folder_languages(paths: Sequence[Path], languages: Sequence[str] = ()) -> li
                              "per folder, in order, or leave it out to guess each language from its path")
         for path, code in zip(paths, languages):
             if not _LANGUAGE_CODE.match(code):
-                raise InputError(f"{path}: language {code!r} is not a code (letters, digits, '_' or '-', "
+                raise InputError(f"{path}: language {quote(code)} is not a code (letters, digits, '_' or '-', "
                                  "starting with a letter, e.g. fr)")
         return list(languages)
     codes = []
@@ -542,14 +542,14 @@ def write_predictions(rows: Iterable[tuple[str, int, list[str]]], out: Path) -> 
     count = 0
     with atomic_write(out) as handle:
         for article_id, line_no, techniques in rows:
-            place = f"{out}: article {article_id!r} line {line_no!r}"
+            place = f"{out}: article {quote(article_id)} line {quote(line_no)}"
             if not article_id or any(c in article_id for c in "\t\r\n"):
                 raise InputError(f"{place}: an article id must be non-empty, without tabs or line breaks")
             if isinstance(line_no, bool) or not isinstance(line_no, int) or line_no < 1:
                 raise InputError(f"{place}: the line number must be an integer from 1")
             for name in techniques:
                 if not name or any(c in name for c in ",\t\r\n"):
-                    raise InputError(f"{place}: technique {name!r} cannot be written (empty, or a comma, "
+                    raise InputError(f"{place}: technique {quote(name)} cannot be written (empty, or a comma, "
                                      "tab or line break in it)")
             if (article_id, line_no) in seen:
                 raise InputError(f"{place}: predicted twice")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotate.errors import InputError
+from annotate.errors import InputError, quote
 from train.config import EncoderConfig, TfidfConfig
 from train.model import ModelMeta
 
@@ -195,7 +195,7 @@ def load_tfidf(folder: Path, meta: ModelMeta, threads: int = 0) -> TfidfScorer:
         encoder = settings.get("encoder")
         dense_size = len(tensors["encoder_mean"]) if encoder else 0
     except (OSError, ValueError, KeyError, TypeError, SafetensorError) as err:
-        raise InputError(f"{folder}: cannot load the TF-IDF model ({err!r})") from None
+        raise InputError(f"{folder}: cannot load the TF-IDF model ({quote(err)})") from None
     if scorer.n_labels != len(meta.labels) or scorer.coef.shape[0] != sum(
             len(v.vocabulary) for v in vectorizers.values()) + dense_size:
         raise InputError(f"{folder}: the TF-IDF weights do not match its vocabularies and labels")
