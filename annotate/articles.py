@@ -49,7 +49,7 @@ def read_text_file(path: Path, encoding: str | None) -> str:
     if not data.strip():
         raise InputError(f"{path}: empty file")
     if b"\x00" in data:
-        raise InputError(f"{path}: binary file (it contains NUL bytes), not text")
+        raise InputError(nul_message(path, "not text"))
     if encoding is None:
         try:
             text = data.decode("utf-8-sig")
@@ -70,6 +70,26 @@ def read_text_file(path: Path, encoding: str | None) -> str:
         text = text.lstrip("\ufeff")
     # One line-ending convention, so offsets mean the same on every platform.
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def nul_message(path: Path, expected: str) -> str:
+    """The one line for a NUL character, raw or written ``\\u0000`` in JSON: the same for both."""
+    return f"{path}: binary file (it contains NUL bytes), {expected}"
+
+
+def holds_nul(value: object) -> bool:
+    """A NUL character in any string of a decoded JSON value, keys included.
+
+    JSON can carry one escaped as ``\\u0000`` past the raw-byte check; Label Studio and
+    most tools downstream treat NUL as the end of a string, so it is refused like a raw one.
+    """
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
+    return False
 
 
 def _clean(value: object) -> str:
@@ -120,6 +140,8 @@ def jsonl_records(path: Path, encoding: str | None = None) -> Iterator[tuple[str
             record = json.loads(line)
         except json.JSONDecodeError as err:
             raise InputError(f"{origin}: malformed JSON ({err.msg} at column {err.colno})") from None
+        if "\\u0000" in line and holds_nul(record):  # the only way JSON text spells a NUL
+            raise InputError(nul_message(path, "not text"))
         count += 1
         yield origin, record
     if not count:

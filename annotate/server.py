@@ -4,6 +4,10 @@ The server runs from this Python environment on 127.0.0.1 with SQLite, its data 
 ``<state>/label-studio``. On the first start of a fresh data folder it creates the admin
 user and an API token (no prompt); both go to ``<state>/config.yaml`` (mode 0600), which
 every other command reads. See NOTES.md for the server facts this relies on.
+
+The SQLite database holds that token in clear: the state folder is kept 0700 and the
+database 0600 (the server runs with umask 077), and a start refuses a state that others
+can read, as :func:`annotate.settings.read_config` refuses such a config.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -53,6 +58,42 @@ class ServerStatus:
 
 def _paths(state: Path) -> tuple[Path, Path, Path]:
     return state / "label-studio", state / "label-studio.pid", state / "label-studio.log"
+
+
+DB_NAME = "label_studio.sqlite3"
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+SERVER_UMASK = 0o077  # everything the server writes (database, media, exports, .env) is private
+
+
+def _database_files(data_dir: Path) -> list[Path]:
+    """The database and its SQLite companions (-journal, -wal, -shm) that exist."""
+    return sorted(data_dir.glob(f"{DB_NAME}*")) if data_dir.is_dir() else []
+
+
+def check_state_private(state: Path) -> None:
+    """Refuse a state folder whose server data others can read: its database holds the token."""
+    data_dir, _, _ = _paths(state)
+    db_files = _database_files(data_dir)
+    if not db_files:
+        return
+    for path in (state, data_dir, *db_files):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise PropaError(
+                f"{path}: holds the Label Studio database with its API token but its mode is {mode:04o}; "
+                f"run `chmod -R go-rwx {state}`"
+            )
+
+
+def _make_private(state: Path) -> None:
+    """Create the state and data folders 0700 (whatever the umask) and tighten what is there."""
+    data_dir, _, _ = _paths(state)
+    for folder in (state, data_dir):
+        folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        os.chmod(folder, PRIVATE_DIR)
+    for path in _database_files(data_dir):
+        os.chmod(path, PRIVATE_FILE)
 
 
 def _label_studio_executable() -> str | None:
@@ -158,6 +199,7 @@ def start_server(
 ) -> ServerStatus:
     """Start the embedded server (or report the one already running) and wait for /health."""
     data_dir, pid_file, log = _paths(state)
+    check_state_private(state)
     current = server_status(state)
     if current.running:
         if not current.healthy:
@@ -165,7 +207,7 @@ def start_server(
         return server_status(state)
 
     config = read_config(config_path(state))
-    fresh = not (data_dir / "label_studio.sqlite3").exists()
+    fresh = not (data_dir / DB_NAME).exists()
     if not fresh and not config.get("api_key"):
         raise PropaError(
             f"{data_dir} holds a Label Studio database but {config_path(state)} has no API key for it; "
@@ -181,8 +223,7 @@ def start_server(
     password = config.get("password") or secrets.token_urlsafe(15)
     token = config.get("api_key") or secrets.token_hex(20)  # 40 characters, the server's maximum
     url = f"http://{host}:{port}"
-    state.mkdir(parents=True, exist_ok=True)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _make_private(state)
     # Written before the server starts: a fresh database gets exactly these credentials.
     write_config(config_path(state), {"url": url, "api_key": token, "username": username, "password": password})
 
@@ -194,9 +235,11 @@ def start_server(
             env=_server_env(data_dir, username, password, token),
             stdin=subprocess.DEVNULL, stdout=log_handle, stderr=subprocess.STDOUT,
             cwd=state, start_new_session=True,  # its own process group: stop() ends all of it
+            umask=SERVER_UMASK,
         )
     pid_file.write_text(f"{process.pid}\n")
     _wait_healthy(url, lambda: process.poll() is None, log, timeout)
+    _make_private(state)  # the umask covers what the server creates; this, modes it would set itself
     return server_status(state)
 
 
@@ -245,9 +288,9 @@ def _group_alive(pgid: int) -> bool:
         except PermissionError:
             return True
         return True
-    for stat in proc.glob("[0-9]*/stat"):
+    for stat_file in proc.glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state ppid pgrp ...
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state ppid pgrp ...
         except (OSError, IndexError):
             continue
         if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
