@@ -5,6 +5,7 @@ Every error a user can cause ends as one line on stderr and exit status 1.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
@@ -192,15 +193,20 @@ def push_cli(corpus: Path, project: str | None, url: str | None, taxonomy_path: 
     Idempotent: sentences already in the project (by sentence id) are not imported again,
     so a grown corpus adds only its new sentences and an interrupted push can be rerun.
     """
-    from annotate.push import DEFAULT_PROJECT, overlap_settings, push
+    from annotate.push import DEFAULT_PROJECT, local_lock, overlap_settings, push
     from annotate.settings import resolve_connection
 
     settings = overlap_settings(overlap, overlap_share)
     summary = push(corpus, resolve_connection(url), _taxonomy(taxonomy_path), project or DEFAULT_PROJECT,
-                   batch_size=batch_size, update_config=update_config, settings=settings)
+                   batch_size=batch_size, update_config=update_config, settings=settings,
+                   lock=local_lock(), on_wait=_waiting_for_lock)
     verb = "created" if summary.created else "reused"
     click.echo(f"project {summary.project_id} ({verb}): {summary.imported} tasks imported, "
                f"{summary.already_there} already there, {summary.sentences} sentences in the corpus")
+    if summary.duplicates_removed or summary.duplicates_kept:
+        kept = (f"; {summary.duplicates_kept} more kept because they hold annotations (see `propa pull`)"
+                if summary.duplicates_kept else "")
+        click.echo(f"duplicates: {summary.duplicates_removed} extra tasks of the same sentence deleted{kept}")
     if settings:
         click.echo(f"overlap: {settings['maximum_annotations']} annotators on "
                    f"{settings['overlap_cohort_percentage']} % of the tasks")
@@ -494,8 +500,19 @@ def _register_training_commands() -> None:
 _register_training_commands()
 
 
+def _waiting_for_lock() -> None:
+    click.echo("another propa push from this machine is running: waiting for it to finish...", err=True)
+
+
 def main() -> None:
+    # SIGTERM (a `kill`, a job scheduler's time limit) ends the command like Ctrl-C does, so
+    # that temporary files are removed and export snapshots deleted on the way out.
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="propa")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

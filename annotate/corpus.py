@@ -2,19 +2,31 @@
 
 One line of the corpus is one sentence, self-contained: everything a Label Studio task
 needs (its paragraph as context, the article's title and metadata) travels with it.
+
+What a sentence carries is bounded, so that the corpus grows with the article and not with
+the square of its longest paragraph: the context is the whole paragraph up to
+CONTEXT_CHARS characters, and past that the sentences around this one that fit in
+CONTEXT_CHARS, marked "[…]" where the paragraph goes on. An article longer than
+MAX_ARTICLE_CHARS is refused (split it); a sentence is at most
+:data:`annotate.segment.MAX_SENTENCE_CHARS`.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Iterator
 
-from annotate.articles import Article, read_articles
+from annotate.articles import Article, holds_nul, nul_message, read_articles
 from annotate.errors import InputError
 from annotate.files import atomic_write
-from annotate.segment import segment
+from annotate.segment import Span, segment
+
+CONTEXT_CHARS = 2_000  # a screenful around the sentence in Label Studio
+MAX_ARTICLE_CHARS = 10_000_000  # a long book; a larger "article" is a file that needs splitting
+ELLIPSIS = "[…]"
 
 
 @dataclass(frozen=True)
@@ -25,7 +37,7 @@ class Sentence:
     start: int  # offsets into the article document (title, blank line, body)
     end: int
     text: str
-    paragraph: str
+    paragraph: str  # its context: the paragraph, or past CONTEXT_CHARS the sentences around it
     title: str
     outlet: str = ""
     url: str = ""
@@ -45,22 +57,64 @@ def sentence_id(article_id: str, start: int, end: int) -> str:
 
 
 def split_article(article: Article) -> Iterator[Sentence]:
-    """The sentences of one article, in reading order."""
-    for index, paragraph, span in segment(article.document):
-        yield Sentence(
-            id=sentence_id(article.id, span.start, span.end),
-            article_id=article.id,
-            paragraph_index=index,
-            start=span.start,
-            end=span.end,
-            text=span.text,
-            paragraph=paragraph.text,
-            title=article.title,
-            outlet=article.outlet,
-            url=article.url,
-            date=article.date,
-            author=article.author,
-        )
+    """The sentences of one article, in reading order; refuses one past MAX_ARTICLE_CHARS."""
+    document = article.document
+    if len(document) > MAX_ARTICLE_CHARS:
+        raise InputError(f"{article.origin or article.id}: article '{article.id}' has {len(document):,} characters, "
+                         f"more than the {MAX_ARTICLE_CHARS:,} one article may have; split it into several articles")
+    for index, paragraph, spans in _paragraphs(segment(document)):
+        for span, shown in zip(spans, contexts(paragraph, spans)):
+            yield Sentence(
+                id=sentence_id(article.id, span.start, span.end),
+                article_id=article.id,
+                paragraph_index=index,
+                start=span.start,
+                end=span.end,
+                text=span.text,
+                paragraph=shown,
+                title=article.title,
+                outlet=article.outlet,
+                url=article.url,
+                date=article.date,
+                author=article.author,
+            )
+
+
+def _paragraphs(pieces: Iterator[tuple[int, Span, Span]]) -> Iterator[tuple[int, Span, list[Span]]]:
+    """Group ``segment``'s output by paragraph: ``(index, paragraph, its sentences)``."""
+    current: tuple[int, Span, list[Span]] | None = None
+    for index, paragraph, sentence in pieces:
+        if current is None or current[0] != index:
+            if current is not None:
+                yield current
+            current = (index, paragraph, [])
+        current[2].append(sentence)
+    if current is not None:
+        yield current
+
+
+def contexts(paragraph: Span, sentences: list[Span], limit: int = CONTEXT_CHARS) -> list[str]:
+    """What an annotator sees around each sentence of a paragraph: the paragraph if it fits
+    in ``limit`` characters, else the whole sentences around that one that fit, centred on
+    it as far as the paragraph allows, with "[…]" where the paragraph goes on. Spans carry
+    the document's offsets, as ``segment`` gives them."""
+    if len(paragraph.text) <= limit:
+        return [paragraph.text] * len(sentences)
+    starts = [s.start for s in sentences]  # sorted: sentences come in reading order
+    ends = [s.end for s in sentences]
+    shown = []
+    for position, sentence in enumerate(sentences):
+        spare = max(0, limit - (sentence.end - sentence.start))
+        low = max(paragraph.start, sentence.start - spare // 2)  # half the room before...
+        high = min(paragraph.end, sentence.end + spare - (sentence.start - low))  # ...the rest after
+        low = max(paragraph.start, sentence.start - (spare - (high - sentence.end)))  # unused room goes back
+        first = min(bisect.bisect_left(starts, low), position)
+        last = max(bisect.bisect_right(ends, high) - 1, position)
+        text = paragraph.text[sentences[first].start - paragraph.start:sentences[last].end - paragraph.start]
+        before = f"{ELLIPSIS} " if first > 0 else ""
+        after = f" {ELLIPSIS}" if last < len(sentences) - 1 else ""
+        shown.append(before + text + after)
+    return shown
 
 
 @dataclass(frozen=True)
@@ -140,7 +194,7 @@ def read_corpus(path: Path) -> Iterator[Sentence]:
         for number, raw in enumerate(handle, start=1):
             origin = f"{path}:{number}"
             if b"\x00" in raw:
-                raise InputError(f"{path}: binary file (it contains NUL bytes), not a JSONL corpus")
+                raise InputError(nul_message(path, "not a JSONL corpus"))
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -151,6 +205,8 @@ def read_corpus(path: Path) -> Iterator[Sentence]:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
                 raise InputError(f"{origin}: malformed JSON ({err.msg} at column {err.colno})") from None
+            if "\\u0000" in line and holds_nul(record):  # a NUL escaped in JSON is still a NUL
+                raise InputError(nul_message(path, "not a JSONL corpus"))
             yield sentence_from_dict(record, origin)
 
 

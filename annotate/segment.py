@@ -10,7 +10,10 @@ that matter here are the ones general splitters get wrong (see NOTES.md):
   and "«Assez !» a lancé" stay whole;
 - abbreviations (M., Mme., Dr., art., cf., etc.), initials (J.-P.) and dotted acronyms
   (S.N.C.F.) do not end a sentence; "14 h." before a capital does;
-- a paragraph is a non-empty line: "Source : Divers" on its own line is its own sentence.
+- a paragraph is a non-empty line: "Source : Divers" on its own line is its own sentence;
+- a "sentence" longer than MAX_SENTENCE_CHARS (a paragraph without punctuation, pasted
+  tables, a runaway scrape) is cut at the last white space before the limit, so no task
+  carries megabytes.
 
 Offsets are into the text as given (Python code points); nothing is normalised, so
 ``text[start:end]`` is always the sentence.
@@ -48,6 +51,7 @@ _BOUNDARY = re.compile(
 )
 _OPENS_SENTENCE = re.compile(r"[A-ZÀ-ÖØ-Þ0-9«“\"'(\[—–-]")
 _OPEN_QUOTES = "«“"
+MAX_SENTENCE_CHARS = 5_000  # about 50 lines of text: longer pieces are cut at white space
 _CLOSE_QUOTES = "»”"
 
 
@@ -121,11 +125,26 @@ def split_sentences(paragraph: str, offset: int = 0) -> Iterator[Span]:
     for match in _BOUNDARY.finditer(paragraph):
         if _is_boundary(paragraph, match, depths):
             end = match.end("closers")
-            yield Span(offset + start, offset + end, paragraph[start:end])
+            yield from _cut_long(paragraph, start, end, offset)
             start = match.end()
     rest = paragraph[start:].rstrip()
     if rest:
-        yield Span(offset + start, offset + start + len(rest), rest)
+        yield from _cut_long(paragraph, start, start + len(rest), offset)
+
+
+def _cut_long(text: str, start: int, end: int, offset: int, limit: int = MAX_SENTENCE_CHARS) -> Iterator[Span]:
+    """``text[start:end]`` as one span, or as pieces of at most ``limit`` characters cut
+    after the last white space before the limit (mid-word only where there is none)."""
+    while end - start > limit:
+        cut = max(text.rfind(" ", start + 1, start + limit), text.rfind("\n", start + 1, start + limit))
+        cut = cut if cut > start else start + limit
+        piece = text[start:cut].rstrip()
+        yield Span(offset + start, offset + start + len(piece), piece)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        yield Span(offset + start, offset + end, text[start:end])
 
 
 def segment(document: str) -> Iterator[tuple[int, Span, Span]]:
