@@ -4,16 +4,29 @@ The project is created from the taxonomy, or found by title or id. Tasks are key
 sentence id: the ids already in the project are read first and only the missing sentences
 are imported, in batches. A push that dies midway (server killed, network down) is simply
 run again: each batch is one server transaction, so every sentence ends up there once.
+
+Against a second process and a lost answer:
+
+- a batch is sent once; when its answer is lost (dropped connection, 5xx), the project's
+  sentence ids are read again and only what did not arrive is sent, a few times;
+- a project created while another process created one with the same title is deleted in
+  favour of the lowest id, so both go on in the same project;
+- pushes from this machine take a lock in the state folder, one at a time;
+- after importing (and whenever a push finds some) tasks holding the same sentence id are
+  reduced to one: annotated tasks are never deleted, otherwise the lowest task id stays.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Container, Iterable, Iterator
 
 from annotate.corpus import Sentence, read_corpus
-from annotate.errors import InputError, PropaError
+from annotate.errors import InputError, PropaError, ServerError, TransientServerError
 from annotate.labelstudio import IMPORT_BATCH, LabelStudioClient, batched
 from annotate.settings import Connection
 from annotate.taxonomy import Taxonomy, guidelines_html, label_config
@@ -30,6 +43,106 @@ class PushSummary:
     sentences: int  # distinct sentences in the corpus
     already_there: int
     imported: int
+    duplicates_removed: int = 0  # extra tasks of a sentence id, deleted
+    duplicates_kept: int = 0  # extra tasks left because they hold annotations
+
+
+# Waits between the tries of a batch whose answer was lost (the SDK's were 1 s then 2 s).
+RETRY_WAITS = (1.0, 2.0, 4.0, 8.0)
+
+
+@contextlib.contextmanager
+def push_lock(path: Path | None, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """An exclusive lock on ``path`` (created), held while the block runs; None: no lock.
+
+    Released by the kernel when the process ends, however it ends.
+    """
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def duplicate_tasks(tasks: dict[str, list[tuple[int, int]]]) -> tuple[list[int], int]:
+    """Which tasks to delete so that each sentence id has one: ``(task ids, extras kept)``.
+
+    ``tasks`` maps a sentence id to its ``(task id, annotations)``. Tasks with annotations
+    all stay (they are counted as kept when there are two or more); a sentence whose tasks
+    hold none keeps its lowest task id.
+    """
+    delete: list[int] = []
+    kept = 0
+    for found in tasks.values():
+        if len(found) < 2:
+            continue
+        annotated = [task for task, annotations in found if annotations]
+        keep = set(annotated) if annotated else {min(task for task, _ in found)}
+        kept += len(keep) - 1
+        delete.extend(sorted(task for task, _ in found if task not in keep))
+    return delete, kept
+
+
+def remove_duplicates(client: LabelStudioClient, project_id: int,
+                      tasks: dict[str, list[tuple[int, int]]] | None = None) -> tuple[int, int]:
+    """Reduce the project's tasks to one per sentence id; ``(deleted, extras kept)``."""
+    delete, kept = duplicate_tasks(tasks if tasks is not None else client.tasks_by_sentence(project_id))
+    client.delete_tasks(project_id, delete)
+    return len(delete), kept
+
+
+def _with_retries(send: Callable[[list], int], pending: Callable[[list], list], batch: list,
+                  waits: Iterable[float] = RETRY_WAITS) -> int:
+    """Send ``batch``; after a lost answer wait, keep what ``pending`` says did not arrive,
+    and send that. Returns how many arrived (those the server had saved included)."""
+    waits = iter(waits)
+    remaining = batch
+    while True:
+        try:
+            return len(batch) - len(remaining) + send(remaining)
+        except TransientServerError:
+            wait = next(waits, None)
+            if wait is None:
+                raise
+        while True:  # the server may still be coming back: checking may fail too
+            time.sleep(wait)
+            try:
+                remaining = pending(remaining)
+                break
+            except ServerError:
+                wait = next(waits, None)
+                if wait is None:
+                    raise
+        if not remaining:
+            return len(batch)
+
+
+def _not_there(client: LabelStudioClient, project_id: int) -> Callable[[list[dict]], list[dict]]:
+    """For :func:`_with_retries`: the tasks of a batch whose sentence id the project lacks."""
+    def not_there(tasks: list[dict]) -> list[dict]:
+        there = client.tasks_by_sentence(project_id)
+        return [task for task in tasks if task["data"]["sentence_id"] not in there]
+    return not_there
+
+
+def local_lock() -> Path | None:
+    """The lock pushes from this machine share: in the state folder, when there is one."""
+    from annotate.settings import state_dir
+
+    state = state_dir()
+    return state / "push.lock" if state.is_dir() else None
 
 
 def overlap_settings(overlap: int | None, overlap_share: float | None) -> dict[str, int]:
@@ -65,7 +178,12 @@ def open_project(
         except PropaError:
             client.delete_project(created.id)
             raise
-        return created.id, True
+        first = client.projects_titled(ref)[0]
+        if first.id == created.id:
+            return created.id, True
+        # another process created one with this title meanwhile: both go on in the first
+        client.delete_project(created.id)
+        project = client.get_project(first.id)
     if (project.label_config or "").strip() != config.strip():
         if not update_config:
             raise PropaError(
@@ -109,14 +227,20 @@ def push_sentences(
     from tqdm import tqdm
 
     project = client.get_project(project_id)
-    existing = client.task_ids_by_sentence(project_id) if project.task_number else {}
-    counts = {"sentences": 0, "already_there": 0, "imported": 0}
+    found = client.tasks_by_sentence(project_id) if project.task_number else {}
+    counts = {"sentences": 0, "already_there": 0, "imported": 0, "duplicates_removed": 0, "duplicates_kept": 0}
+
+    not_there = _not_there(client, project_id)
     disable = None if progress is None else not progress
     with tqdm(unit=" sentences", desc="push", total=total, disable=disable) as bar:
-        for batch in batched(new_tasks(sentences, existing, counts, predictions), batch_size):
-            counts["imported"] += client.import_tasks(project_id, batch)
+        for batch in batched(new_tasks(sentences, found, counts, predictions), batch_size):
+            counts["imported"] += _with_retries(lambda b: client.import_tasks(project_id, b), not_there, batch)
             bar.update(counts["sentences"] - bar.n)
         bar.update(counts["sentences"] - bar.n)
+    if counts["imported"] or any(len(tasks) > 1 for tasks in found.values()):
+        # another process may have pushed the same sentences meanwhile: check what is there now
+        removed, kept = remove_duplicates(client, project_id)
+        counts["duplicates_removed"], counts["duplicates_kept"] = removed, kept
     return counts
 
 
@@ -129,17 +253,25 @@ def push(
     update_config: bool = False,
     progress: bool | None = None,
     settings: dict | None = None,
+    lock: Path | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> PushSummary:
-    """Push a sentence corpus written by `propa ingest` to a Label Studio project."""
+    """Push a sentence corpus written by `propa ingest` to a Label Studio project.
+
+    ``lock``: a file locked while the project is opened and the tasks imported (the CLI
+    uses one in the state folder); ``on_wait`` is called if another process holds it.
+    """
     # Read it whole once first: a bad line fails the push before anything is sent.
     total = sum(1 for _ in read_corpus(corpus))
     if not total:
         raise InputError(f"{corpus}: no sentences (an empty corpus)")
     client = LabelStudioClient(conn)
-    project_id, created = open_project(client, project, taxonomy, update_config, settings)
-    counts = push_sentences(client, project_id, read_corpus(corpus), batch_size, progress=progress, total=total)
+    with push_lock(lock, on_wait):
+        project_id, created = open_project(client, project, taxonomy, update_config, settings)
+        counts = push_sentences(client, project_id, read_corpus(corpus), batch_size, progress=progress, total=total)
     return PushSummary(project_id, client.project_url(project_id), created, counts["sentences"],
-                       counts["already_there"], counts["imported"])
+                       counts["already_there"], counts["imported"], counts["duplicates_removed"],
+                       counts["duplicates_kept"])
 
 
 UNCERTAINTY_SAMPLING = "Uncertainty sampling"
@@ -165,15 +297,27 @@ def push_predictions(
     conn: Connection, taxonomy: Taxonomy, project: str, sentences: Iterable[Sentence],
     predictions: dict[str, dict], model_version: str, uncertainty_sampling: bool = False,
     batch_size: int = IMPORT_BATCH, progress: Callable[[int], None] | None = None,
+    lock: Path | None = None, on_wait: Callable[[], None] | None = None,
 ) -> PredictionPushSummary:
     """Put predictions (sentence id -> prediction line) into a project, without duplicates.
 
     Tasks that match by sentence id get the prediction in bulk imports, unless they already
     hold one of this model version; sentences without a task are imported with it. The
     project's model_version is then set, so that annotators see these predictions, and
-    with ``uncertainty_sampling`` its sampling too (lowest prediction score first).
+    with ``uncertainty_sampling`` its sampling too (lowest prediction score first). A batch
+    whose answer was lost is checked and only what did not arrive is sent again.
     """
     client = LabelStudioClient(conn)
+    with push_lock(lock, on_wait):
+        return _push_predictions(client, taxonomy, project, sentences, predictions, model_version,
+                                 uncertainty_sampling, batch_size, progress)
+
+
+def _push_predictions(
+    client: LabelStudioClient, taxonomy: Taxonomy, project: str, sentences: Iterable[Sentence],
+    predictions: dict[str, dict], model_version: str, uncertainty_sampling: bool,
+    batch_size: int, progress: Callable[[int], None] | None,
+) -> PredictionPushSummary:
     project_id, _ = open_project(client, project, taxonomy)
     index = client.prediction_versions_by_sentence(project_id)
     added = already = imported = 0
@@ -186,15 +330,19 @@ def push_predictions(
             already += 1
             continue
         pending.append({"task": task_id, **as_label_studio_prediction(prediction)})
+    def without_this_version(batch: list[dict]) -> list[dict]:
+        tasks = {task_id: versions for task_id, versions in client.prediction_versions_by_sentence(project_id).values()}
+        return [p for p in batch if model_version not in tasks.get(p["task"], ())]
+
     for batch in batched(pending, batch_size):
-        added += client.import_predictions(project_id, batch)
+        added += _with_retries(lambda b: client.import_predictions(project_id, b), without_this_version, batch)
         if progress is not None:
             progress(len(batch))
     predicted = (s for s in sentences if s.id in predictions)
     counts = {"sentences": 0, "already_there": 0}
     missing = new_tasks(predicted, index, counts, lambda s: [as_label_studio_prediction(predictions[s.id])])
     for batch in batched(missing, batch_size):
-        imported += client.import_tasks(project_id, batch)
+        imported += _with_retries(lambda b: client.import_tasks(project_id, b), _not_there(client, project_id), batch)
         if progress is not None:
             progress(len(batch))
     fields = {"model_version": model_version}

@@ -278,20 +278,26 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
                   help="Texts to compare PyTorch and ONNX decisions on: a dataset folder, a sentence corpus or "
                        "articles (default: the dataset the model was trained on, every split; no labels needed).")
     @click.option("--split", default=None, help="With a dataset folder: the split to check on [default: every split].")
-    @click.option("--no-quantize", is_flag=True, help="Keep fp32 weights (no int8 quantisation).")
+    @click.option("--no-quantize", is_flag=True, help="fp32 only (no int8 quantisation tried).")
+    @click.option("--int8", "int8_only", is_flag=True,
+                  help="int8 only: fail rather than keep fp32 when int8 falls short of --min-agreement.")
     @click.option("--min-agreement", default=0.99, show_default=True, type=click.FloatRange(0, 1),
                   help="Share of texts whose decisions must be identical to PyTorch's for the export to be kept.")
     @batch_option
     @threads_option
     def export_onnx_cli(model_dir: Path, check_on: Path | None, split: str | None, no_quantize: bool,
-                        min_agreement: float, batch_size: int, threads: int) -> None:
-        """Export a fine-tuned encoder (CamemBERT, e5...) to ONNX (int8 by default) for `--runtime onnx`.
+                        int8_only: bool, min_agreement: float, batch_size: int, threads: int) -> None:
+        """Export a fine-tuned encoder (CamemBERT, e5...) to ONNX for `--runtime onnx`.
 
         Writes MODEL/onnx/ only if, on the check texts, the decisions at the model's
-        thresholds are identical to PyTorch's for at least --min-agreement of them. A
+        thresholds are identical to PyTorch's for at least --min-agreement of them. int8
+        (smaller, faster where the CPU has int8 instructions) is tried first; when it falls
+        short, the fp32 export is checked and kept instead, and the output says so. A
         retrained model must be exported again. For an ensemble, exports each of its
         fine-tuned members.
         """
+        if no_quantize and int8_only:
+            raise click.UsageError("--no-quantize and --int8 exclude each other")
         from train.evaluate import read_records
         from train.model import read_meta
         from train.onnx import export_onnx
@@ -304,7 +310,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
                 click.echo(f"member {member}:")
                 ctx = click.get_current_context()
                 ctx.invoke(export_onnx_cli, model_dir=member, check_on=check_on, split=split, no_quantize=no_quantize,
-                           min_agreement=min_agreement, batch_size=batch_size, threads=threads)
+                           int8_only=int8_only, min_agreement=min_agreement, batch_size=batch_size, threads=threads)
             click.echo(f"use {model_dir} with --runtime onnx: its fine-tuned members score on ONNX Runtime")
             return
         source = check_on if check_on is not None else Path(config.data)
@@ -317,10 +323,15 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         else:
             texts = [record.text for record in read_records(source, split)]
             where = f"{source} ({split})" if split else str(source)
-        agreement = export_onnx(model_dir, texts, quantize=not no_quantize, min_agreement=min_agreement,
+        quantize = False if no_quantize else (True if int8_only else None)
+        agreement = export_onnx(model_dir, texts, quantize=quantize, min_agreement=min_agreement,
                                 batch_size=batch_size, threads=threads, checked_on=where)
-        click.echo(f"decisions identical to PyTorch on {agreement.identical}/{agreement.texts} texts of {where} "
-                   f"({agreement.share:.2%}); largest score difference {agreement.max_score_diff:.4f}")
+        if agreement.int8_share is not None:
+            click.echo(f"int8: decisions identical to PyTorch on {agreement.int8_share:.2%} of the texts, under "
+                       f"{min_agreement:.0%}: fp32 kept instead")
+        kind = "int8" if agreement.quantized else "fp32"
+        click.echo(f"{kind}: decisions identical to PyTorch on {agreement.identical}/{agreement.texts} texts of "
+                   f"{where} ({agreement.share:.2%}); largest score difference {agreement.max_score_diff:.4f}")
         click.echo(f"-> {model_dir / 'onnx'}; use it with --runtime onnx")
 
     @cli.command("preannotate")
@@ -406,14 +417,17 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
                    f"{summary.with_cues} with a cue, {summary.with_sources} with a source), {summary.skipped} "
                    f"already in {summary.out}; model_version {summary.model_version}")
         if push:
-            from annotate.push import DEFAULT_PROJECT, push_predictions
+            from annotate.push import DEFAULT_PROJECT, local_lock, push_predictions
             from annotate.settings import resolve_connection
             from train.preannotate import read_predictions
 
             with tqdm(unit="prediction", desc="pushing") as bar:
                 pushed = push_predictions(resolve_connection(url), taxonomy, project or DEFAULT_PROJECT,
                                           read_sentences(input_path, encoding), read_predictions(out),
-                                          summary.model_version, uncertainty_sampling, progress=bar.update)
+                                          summary.model_version, uncertainty_sampling, progress=bar.update,
+                                          lock=local_lock(), on_wait=lambda: click.echo(
+                                              "another propa push from this machine is running: waiting for it "
+                                              "to finish...", err=True))
             click.echo(f"project {pushed.project_id}: {pushed.added} predictions added, {pushed.already_there} "
                        f"tasks already had this model version, {pushed.imported_tasks} new tasks with their "
                        f"prediction; project model_version {pushed.model_version}")
