@@ -24,7 +24,8 @@
    close). The source extraction (spaCy) is left out: this measures the model path.
 4. The fine-tuned multilingual-e5-small (configs/train/encoder-finetune.yaml on the same
    labelled sentences, or --e5-model FOLDER): sentences/s with PyTorch and with its checked
-   ONNX int8 export, their agreement, and peak memory streaming --e5-stream sentences
+   ONNX export (int8 when it agrees on 99 % of the texts, else fp32, as `propa export-onnx`
+   decides), the agreements, and peak memory streaming --e5-stream sentences
    (needs `propa encoder convert`; --e5-stream 0 and --no-e5 skip parts).
 """
 
@@ -180,8 +181,12 @@ def agreement(model_dir: Path, texts: list[str], batch_size: int, label: str = "
     from train.model import load_model
     from train.onnx import export_onnx
 
-    result = export_onnx(model_dir, texts, min_agreement=0.0, batch_size=batch_size, checked_on="bench texts")
-    print(f"agreement (b) vs (c), {label}, {result.texts} distinct sentences: decisions identical "
+    # as `propa export-onnx` does by default: int8 kept if it agrees on 99 %, else fp32
+    result = export_onnx(model_dir, texts, batch_size=batch_size, checked_on="bench texts")
+    kept = "int8" if result.quantized else "fp32"
+    if result.int8_share is not None:
+        print(f"agreement (b) vs int8 ONNX, {label}: {result.int8_share:.2%} (under 99 %: fp32 kept)", flush=True)
+    print(f"agreement (b) vs (c) [{kept}], {label}, {result.texts} distinct sentences: decisions identical "
           f"on {result.identical} ({result.share:.2%}); largest score difference {result.max_score_diff:.4f}",
           flush=True)
     for runtime in ("torch", "onnx"):
@@ -189,7 +194,8 @@ def agreement(model_dir: Path, texts: list[str], batch_size: int, label: str = "
         model.scores(texts[:batch_size], batch_size)
         started = time.perf_counter()
         model.scores(texts, batch_size)
-        print(f"  trained model, {runtime:5}: {rate(len(texts), time.perf_counter() - started):7.1f} sentences/s",
+        name = runtime if runtime == "torch" else f"onnx {kept}"
+        print(f"  trained model, {name:9}: {rate(len(texts), time.perf_counter() - started):7.1f} sentences/s",
               flush=True)
 
 

@@ -73,14 +73,22 @@ def test_disagreeing_export_is_not_installed(fresh_model: Path, labelled_split: 
     # decision flips, so a 100 % agreement requirement must refuse the export.
     meta = json.loads((fresh_model / "propa_model.json").read_text(encoding="utf-8"))
     columns = [meta["labels"].index(name) for name in meta["trained_labels"]]
-    lower = [(i, j) for j in columns for i in range(len(texts)) if onnx_scores[i, j] < torch_scores[i, j]]
-    i, j = lower[0]
-    meta["thresholds"][meta["labels"][j]] = float(torch_scores[i, j])
+    gap, i, j = max((torch_scores[i, j] - onnx_scores[i, j], i, j) for j in columns for i in range(len(texts)))
+    assert gap > 1e-4
+    # halfway between int8's score and PyTorch's: fp32 (within 1e-6) keeps the decision, int8 does not
+    meta["thresholds"][meta["labels"][j]] = float(torch_scores[i, j] - gap / 2)
     (fresh_model / "propa_model.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(InputError, match=r"disagrees with PyTorch on \d+ of \d+ texts.*nothing written"):
-        export_onnx(fresh_model, texts, min_agreement=1.0)
+        export_onnx(fresh_model, texts, quantize=True, min_agreement=1.0)
     assert not (fresh_model / ONNX_DIR).exists()
     assert not (fresh_model / (ONNX_DIR + ".partial")).exists()
+    # By default the fp32 export, checked the same way, is kept instead, and says so.
+    agreement = export_onnx(fresh_model, texts, min_agreement=1.0)
+    assert not agreement.quantized and agreement.share == 1.0 and agreement.int8_share < 1.0
+    info = json.loads((fresh_model / ONNX_DIR / ONNX_META).read_text(encoding="utf-8"))
+    assert info["quantization"] == "none" and info["check"]["int8_share"] == agreement.int8_share
+    assert load_model(fresh_model, runtime="onnx").model_version.endswith("+onnx-fp32")
+    assert sorted(p.name for p in (fresh_model / ONNX_DIR).iterdir()) == ["model.onnx", ONNX_META]
 
 
 def test_compare_counts_texts_whose_decisions_all_match() -> None:
