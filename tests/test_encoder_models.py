@@ -105,12 +105,17 @@ TINY_FINETUNE = {"prefix": "query: ", "max_length": 48, "epochs": 2, "batch_size
                  "head_learning_rate": 0.005, "freeze_embeddings": True, "patience": 5, "threads": 1}
 
 
-def test_an_encoder_fine_tunes_with_its_recipe_and_reloads(labelled_split, tmp_path, tiny_encoder):
+def test_an_encoder_fine_tunes_with_its_recipe_and_reloads(labelled_split, tmp_path, tiny_encoder, capsys):
     from safetensors.numpy import load_file
 
     config = load_train_config(write(tmp_path, "tuned", {"family": "camembert", "data": str(labelled_split),
                                                          "camembert": {"model": str(tiny_encoder), **TINY_FINETUNE}}))
     summary = train_model(config, TAX)
+    # One compact line per logging step, not also the Trainer's raw dict (output not a terminal)
+    printed = capsys.readouterr()
+    lines = (printed.out + printed.err).replace("\r", "\n").splitlines()
+    assert any(line.startswith("epoch ") and ": loss " in line for line in lines)
+    assert not [line for line in lines if "{'loss'" in line]
     folder = summary.output
     assert_no_pickle(folder)
     meta = json.loads((folder / "propa_model.json").read_text(encoding="utf-8"))

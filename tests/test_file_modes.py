@@ -226,3 +226,40 @@ def test_sigterm_inside_an_export_runs_its_cleanup_then_exits_143():
                 cleaned.append(True)
     assert exit_.value.code == 143 and cleaned == [True]
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+# -- a database nested by earlier versions (issue 14) -------------------------------------
+
+def test_a_nested_database_is_moved_into_place(tmp_path, monkeypatch):
+    from annotate.server import DB_NAME, adopt_nested_database
+
+    monkeypatch.chdir(tmp_path)
+    given = Path(".propa")
+    state = given.resolve()
+    nested = state / ".propa" / "label-studio"
+    nested.mkdir(parents=True)
+    (nested / DB_NAME).write_bytes(b"SQLite format 3\0 annotations")
+    (nested / "media").mkdir()
+    (state / "label-studio").mkdir()  # the empty folder earlier versions left
+    said = []
+    assert adopt_nested_database(state, given, said.append) == nested
+    assert (state / "label-studio" / DB_NAME).read_bytes() == b"SQLite format 3\0 annotations"
+    assert (state / "label-studio" / "media").is_dir()
+    assert not (state / ".propa").exists()
+    assert said == [f"moved the Label Studio database from {nested} to {state / 'label-studio'}"]
+    assert adopt_nested_database(state, given, said.append) is None  # nothing more to do
+
+
+def test_a_nested_database_never_overwrites_one_in_place(tmp_path, monkeypatch):
+    from annotate.server import DB_NAME, adopt_nested_database
+
+    monkeypatch.chdir(tmp_path)
+    state = (tmp_path / ".propa")
+    (state / ".propa" / "label-studio").mkdir(parents=True)
+    (state / ".propa" / "label-studio" / DB_NAME).write_text("old")
+    (state / "label-studio").mkdir()
+    (state / "label-studio" / DB_NAME).write_text("current")
+    assert adopt_nested_database(state, Path(".propa")) is None
+    assert (state / "label-studio" / DB_NAME).read_text() == "current"
+    assert (state / ".propa" / "label-studio" / DB_NAME).read_text() == "old"
+    assert adopt_nested_database(state, state) is None  # an absolute state was never nested

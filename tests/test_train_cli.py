@@ -85,7 +85,8 @@ def test_errors_are_one_line(labelled_split: Path, tmp_path: Path) -> None:  # n
     bad = tmp_path / "bad.yaml"
     bad.write_text("family: tfidf\ndata: x\noutput: y\nlearning_rate: 3\n", encoding="utf-8")
     one_line_error(run("train", "-c", bad), f"{bad}:4", "unknown key 'learning_rate'")
-    one_line_error(run("train", "-c", TFIDF, "--data", tmp_path / "nowhere"), "no such dataset")
+    one_line_error(run("train", "-c", TFIDF, "--data", tmp_path / "nowhere"), "no such dataset",
+                   f"propa data split DATA -o {tmp_path / 'nowhere'}")
     one_line_error(run("train", "-c", TFIDF, "--set", "tfidf.colour=blue"), "unknown key 'colour'")
     one_line_error(run("evaluate", tmp_path / "no-model", labelled_split), "no such model folder")
     one_line_error(run("evaluate", tmp_path, labelled_split), "not a complete model folder")

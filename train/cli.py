@@ -410,7 +410,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         if input_path.is_file() and input_path.suffix == ".jsonl":  # a corpus: one sentence a line, an ETA
             with input_path.open("rb") as handle:
                 total = sum(1 for line in handle if line.strip())
-        with tqdm(total=total, unit="sentence", desc="pre-annotating") as bar:
+        with tqdm(total=total, unit=" sentence", desc="pre-annotating") as bar:
             summary = preannotate(sentences, model, taxonomy, cues, out, batch_size, progress=bar.update,
                                   attributor=attributor)
         click.echo(f"{summary.written} sentences pre-annotated ({summary.with_techniques} with a technique, "
@@ -421,7 +421,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
             from annotate.settings import resolve_connection
             from train.preannotate import read_predictions
 
-            with tqdm(unit="prediction", desc="pushing") as bar:
+            with tqdm(unit=" prediction", desc="pushing") as bar:
                 pushed = push_predictions(resolve_connection(url), taxonomy, project or DEFAULT_PROJECT,
                                           read_sentences(input_path, encoding), read_predictions(out),
                                           summary.model_version, uncertainty_sampling, progress=bar.update,
@@ -465,7 +465,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
             predicted = predict_semeval(model, input_path, batch_size)
             count = write_predictions(((a, line, labels) for (a, line), labels in predicted.items()), out)
         else:
-            with tqdm(unit="text", desc="predicting") as bar:
+            with tqdm(unit=" text", desc="predicting") as bar:
                 count = predict_file(model, read_records(input_path, split, encoding), out, batch_size,
                                      progress=bar.update)
         click.echo(f"{count} predictions ({model.model_version}) -> {out}")

@@ -72,7 +72,7 @@ def fit_ensemble(section: EnsembleConfig, labels: list[str], dev_texts: list[str
     for path, member in zip(section.members, members):
         if member.labels != labels:
             raise InputError(f"{path}: its labels differ from the dataset's (train members on the same taxonomy)")
-    dev = [member.scores(dev_texts, progress=True) for member in tqdm(members, desc="scoring dev", unit="member",
+    dev = [member.scores(dev_texts, progress=True) for member in tqdm(members, desc="scoring dev", unit=" member",
                                                                        leave=False)]
     if section.weights is not None:
         total = sum(section.weights)

@@ -90,7 +90,7 @@ class OnnxScorer:
 
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.num_labels), dtype=np.float32)
-        bar = tqdm(total=len(texts), unit="text", disable=not progress, desc="scoring")
+        bar = tqdm(total=len(texts), unit=" text", disable=not progress, desc="scoring")
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
             encoded = self.tokenizer([self.prefix + texts[i] for i in batch], truncation=True,

@@ -77,7 +77,7 @@ def embed_with_progress(source, texts: list[str], progress: bool) -> np.ndarray:
     from tqdm.auto import tqdm
 
     embed = source.vectors if hasattr(source, "vectors") else source.embed
-    with tqdm(total=len(texts), unit="text", desc="embedding", disable=not progress, leave=False) as bar:
+    with tqdm(total=len(texts), unit=" text", desc="embedding", disable=not progress, leave=False) as bar:
         return embed(texts, bar.update)
 
 
@@ -144,7 +144,7 @@ def fit_tfidf(config: TfidfConfig, seed: int, texts: list[str], truth: np.ndarra
     matrix = scipy.sparse.hstack(blocks).tocsr()
     coef = np.zeros((matrix.shape[1], trained.size), dtype=np.float32)
     intercept = np.zeros(trained.size, dtype=np.float32)
-    for column, label in enumerate(tqdm(trained, desc="one-vs-rest", unit="label", leave=False)):
+    for column, label in enumerate(tqdm(trained, desc="one-vs-rest", unit=" label", leave=False)):
         model = LogisticRegression(C=config.C, max_iter=config.max_iter, solver="liblinear", random_state=seed,
                                    class_weight=None if config.class_weight == "none" else config.class_weight)
         model.fit(matrix, truth[:, label].astype(int))

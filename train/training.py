@@ -59,6 +59,10 @@ def train_model(
     from annotate.dataset import load_dataset_dict
 
     output = Path(config.output)
+    if not Path(config.data).exists():
+        raise InputError(f"{config.data}: no such dataset; training reads one split into train and dev: make it "
+                         f"with `propa data split DATA -o {config.data}` from what `propa pull`, `propa data "
+                         "from-jsonl` or `propa import-semeval` wrote, or pass --data")
     checkpoints = prepare_run(output, resume, overwrite)
     dataset_dict = load_dataset_dict(Path(config.data), taxonomy)
     labels, splits = training_splits(dataset_dict, config.data)

@@ -207,9 +207,12 @@ def progress_callback():
 
 def run_trainer(trainer, checkpoints: Path, resume: bool):
     """Train with our progress lines, from the last checkpoint when resuming: (result, seconds)."""
-    from transformers.trainer_callback import ProgressCallback
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
+    # The Trainer adds ProgressCallback, or PrinterCallback (raw dicts) when its bars are off
+    # (output not a terminal): ours replaces either, or every loss would be printed twice.
     trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
     trainer.add_callback(progress_callback())
     resume_from = None
     if resume:
@@ -375,7 +378,7 @@ class TransformerScorer:
         # Batches of similar length waste less work on padding; results go back in input order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float32)
-        bar = tqdm(total=len(texts), unit="text", disable=not progress, desc="scoring")
+        bar = tqdm(total=len(texts), unit=" text", disable=not progress, desc="scoring")
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 batch = order[start:start + batch_size]
