@@ -149,6 +149,19 @@ class LabelStudioClient:
                 show_instruction=True, **settings,
             )
 
+    def create_view(self, project_id: int, title: str, ordering: list[str], hidden: list[str]) -> Any:
+        """A Data Manager tab: ``ordering`` column ids ("tasks:predictions_score"), ``hidden``
+        columns hidden both in the list and beside the labeling screen."""
+        data = {"title": title, "type": "list", "target": "tasks", "ordering": ordering,
+                "hiddenColumns": {"explore": hidden, "labeling": hidden},
+                "filters": {"conjunction": "and", "items": []}}
+        with _calls(self.conn, f"creating a view of project {project_id}"):
+            return self.sdk.views.create(project=project_id, data=data)
+
+    def views(self, project_id: int) -> list[Any]:
+        with _calls(self.conn, f"listing the views of project {project_id}"):
+            return list(self.sdk.views.list(project=project_id))
+
     def update_project(self, project_id: int, **fields: Any) -> Any:
         with _calls(self.conn, f"updating project {project_id}"):
             return self.sdk.projects.update(id=project_id, **fields)

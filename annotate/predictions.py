@@ -1,9 +1,18 @@
 """Model scores + cue rule hits -> a Label Studio prediction: pure conversions.
 
-A prediction carries its provenance (``model_version``), a ``score`` Label Studio sorts
-by, and a ``result`` in the project's labeling config: the chosen techniques as choices
-of their category's control, and the cue spans found by rules on the ``cue`` labels.
-Every result item says where it came from (``origin``: "model" or "rule:<rule name>").
+A prediction carries its provenance (``model_version``), a ``score`` Label Studio shows
+and sorts by, and a ``result`` in the project's labeling config: the chosen techniques as
+choices of their category's control, and the cue spans found by rules on the ``cue`` labels.
+Every result item says where it came from (``origin``): "model", "rule:<rule name>", and
+for a control whose labels came from both, each label's own ("Doubt=model;
+speculative_link=rule:speculative_link/1"). A label is the model's when its score alone
+crosses the threshold, a rule's when only the rule's hit made it cross.
+
+The ``score`` is the model's probability that the whole predicted answer is right: the
+product, over the techniques it decides on, of the probability of that decision (the score
+for a technique it picks, one minus the score for one it leaves out), rules included.
+Annotators read it as "how likely the model got all of this sentence right"; uncertainty
+sampling shows the lowest first.
 
 Rules and model combine: a rule hit adds its span and raises its technique's score to
 ``1 - (1 - score) * (1 - RULE_WEIGHT)`` before the threshold is applied.
@@ -28,18 +37,20 @@ def combine(scores: dict[str, float], hits: list[CueHit]) -> dict[str, float]:
 
 
 def confidence(scores: dict[str, float], thresholds: dict[str, float]) -> float:
-    """How far the least certain decision sits from its threshold, from 0 (on it) to 1.
+    """The probability that every decision is right: the product of each decided label's
+    probability (its score when picked, one minus it when left out), from 0 to 1.
 
-    Label Studio's uncertainty sampling shows the lowest-scored tasks first: the
-    sentences where some technique is closest to its threshold, the most useful to annotate.
+    Labels never predicted (threshold above 1) take no decision and count for nothing.
+    Label Studio's uncertainty sampling shows the lowest-scored tasks first: the sentences
+    where the model most likely got something wrong, the most useful to annotate.
     """
-    margins = []
+    probability = 1.0
     for name, threshold in thresholds.items():
-        if threshold > 1 or name not in scores:  # a label never predicted: no decision to doubt
+        if threshold > 1 or name not in scores:
             continue
-        span = threshold if scores[name] < threshold else 1 - threshold
-        margins.append(abs(scores[name] - threshold) / span if span > 0 else 1.0)
-    return round(min(margins), 4) if margins else 1.0
+        score = min(max(float(scores[name]), 0.0), 1.0)
+        probability *= score if score >= threshold else 1.0 - score
+    return round(probability, 4)
 
 
 def choices_result(labels: Iterable[str], taxonomy: Taxonomy,
@@ -91,8 +102,20 @@ def build_prediction(
     """One sentence's prediction, in Label Studio's format plus ``sentence_id`` and the scores."""
     combined = combine(scores, hits)
     chosen = {name for name, score in combined.items() if name in thresholds and score >= thresholds[name]}
-    ruled = {hit.technique for hit in hits}
-    result = choices_result(chosen, taxonomy, origin=lambda picked: "rule+model" if set(picked) & ruled else "model")
+    first_rule = {}
+    for hit in hits:
+        first_rule.setdefault(hit.technique, f"rule:{hit.rule}")
+
+    def origin_of(label: str) -> str:
+        return "model" if scores.get(label, 0.0) >= thresholds[label] else first_rule.get(label, "model")
+
+    def origin(picked: list[str]) -> str:
+        origins = {label: origin_of(label) for label in picked}
+        if len(set(origins.values())) == 1:
+            return next(iter(origins.values()))
+        return "; ".join(f"{label}={where}" for label, where in origins.items())
+
+    result = choices_result(chosen, taxonomy, origin=origin)
     for number, hit in enumerate(hits):
         result.append({"id": f"cue{number}", "from_name": CUE_LABELS, "to_name": SENTENCE, "type": "labels",
                        "value": {"start": hit.start, "end": hit.end, "text": hit.text, "labels": [hit.technique]},

@@ -129,6 +129,23 @@ def _with_retries(send: Callable[[list], int], pending: Callable[[list], list], 
             return len(batch)
 
 
+# The Data Manager tab a new project opens with beside Label Studio's "Default": least
+# certain pre-annotation first, its score and labels, the sentence (its paragraph shows in
+# the labeling screen). Made once, when propa creates the project; never changed after, so
+# that the team's own tabs and edits are theirs.
+REVIEW_VIEW = "À corriger d'abord"
+_TASK_DATA = ("sentence_id", "paragraph", "title", "outlet", "date", "url", "author", "article_id",
+              "paragraph_index", "start", "end")
+_HIDDEN = tuple(f"tasks:data.{name}" for name in _TASK_DATA) + tuple(f"tasks:{name}" for name in (
+    "inner_id", "file_upload", "storage_filename", "created_at", "updated_at", "updated_by", "annotations_ids",
+    "annotations_results", "predictions_model_versions", "avg_lead_time", "draft_exists", "annotators",
+    "cancelled_annotations", "total_predictions", "completed_at"))
+
+
+def create_review_view(client: LabelStudioClient, project_id: int) -> None:
+    client.create_view(project_id, REVIEW_VIEW, ["tasks:predictions_score"], list(_HIDDEN))
+
+
 def _not_there(client: LabelStudioClient, project_id: int) -> Callable[[list[dict]], list[dict]]:
     """For :func:`_with_retries`: the tasks of a batch whose sentence id the project lacks."""
     def not_there(tasks: list[dict]) -> list[dict]:
@@ -180,6 +197,7 @@ def open_project(
             raise
         first = client.projects_titled(ref)[0]
         if first.id == created.id:
+            create_review_view(client, created.id)
             return created.id, True
         # another process created one with this title meanwhile: both go on in the first
         client.delete_project(created.id)

@@ -266,11 +266,23 @@ _INTRO = (
     "passage qui en est l'indice, et surlignez chaque source citée en précisant son type et sa "
     "fiabilité. En cas de doute entre deux techniques, relisez la rubrique « Ne pas confondre »."
 )
+# What annotators do not guess: said first, before the technique-by-technique guide.
+_HOW_TO = (
+    "Type et fiabilité d'une source : cliquez sur la source surlignée dans la phrase ; ses deux "
+    "listes (type, fiabilité) apparaissent alors sous la phrase. Sans clic, elles restent cachées.",
+    "Pré-annotations : quand un modèle a proposé une réponse, elle est déjà cochée et surlignée. "
+    "Corrigez-la (décochez, cochez, ajustez les passages) puis validez : ne repartez pas de zéro.",
+    "Le pourcentage affiché à côté du modèle est la probabilité, selon le modèle, que toute sa "
+    "réponse pour la phrase soit juste (chaque technique cochée présente, chaque technique non "
+    "cochée absente). Ce n'est pas une note de qualité de la phrase. Les phrases où il est le plus "
+    "bas viennent en premier : ce sont celles où le modèle a le plus de chances de se tromper.",
+)
 
 
 def guidelines_markdown(taxonomy: Taxonomy) -> str:
     """French annotation guidelines in Markdown, generated from the taxonomy."""
-    out = ["# Guide d'annotation", "", _INTRO, ""]
+    out = ["# Guide d'annotation", "", _INTRO, "", "**À savoir avant de commencer**", ""]
+    out += [f"- {line}" for line in _HOW_TO] + [""]
     for category in taxonomy.categories:
         out += [f"## {category.name}", "", category.description, ""]
         for t in category.techniques:
@@ -298,7 +310,8 @@ def guidelines_html(taxonomy: Taxonomy) -> str:
     def items(values: tuple[str, ...]) -> str:
         return "<ul>" + "".join(f"<li>{e(v)}</li>" for v in values) + "</ul>"
 
-    out = ["<h1>Guide d'annotation</h1>", f"<p>{e(_INTRO)}</p>"]
+    out = ["<h1>Guide d'annotation</h1>", f"<p><b>À savoir avant de commencer</b></p>{items(_HOW_TO)}",
+           f"<p>{e(_INTRO)}</p>"]
     for category in taxonomy.categories:
         out += [f"<h2>{e(category.name)}</h2>", f"<p>{e(category.description)}</p>"]
         for t in category.techniques:

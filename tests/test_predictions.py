@@ -32,7 +32,7 @@ def test_prediction_result_matches_the_labeling_config() -> None:
     assert by_name["technique_manipulative_wording"]["value"]["choices"] == ["Loaded_Language"]
     assert by_name["technique_manipulative_wording"]["origin"] == "model"
     assert by_name["technique_sourcing"]["value"]["choices"] == ["speculative_link"]
-    assert by_name["technique_sourcing"]["origin"] == "rule+model"
+    assert by_name["technique_sourcing"]["origin"] == "rule:speculative_link/1"  # 0 alone: the rule made it
     assert by_name["cue"]["value"] == {"start": 0, "end": 16, "text": "Comme par hasard",
                                        "labels": ["speculative_link"]}
     assert by_name["cue"]["origin"] == "rule:speculative_link/1"
@@ -47,13 +47,29 @@ def test_prediction_result_matches_the_labeling_config() -> None:
         assert set(values) <= controls[item["from_name"]], item
 
 
-def test_confidence_is_the_margin_of_the_closest_decision() -> None:
-    assert confidence({"a": 0.5, "b": 0.9}, {"a": 0.5, "b": 0.5}) == 0.0
-    assert confidence({"a": 0.75, "b": 0.0}, {"a": 0.5, "b": 0.5}) == 0.5
-    assert confidence({"a": 0.9}, {"a": 1.000001}) == 1.0  # a label never predicted is not a doubt
+def test_the_score_is_the_probability_that_the_whole_answer_is_right() -> None:
+    # picked at 0.9 (right with 0.9), left out at 0.2 (right with 0.8): 0.72
+    assert confidence({"a": 0.9, "b": 0.2}, {"a": 0.5, "b": 0.5}) == 0.72
+    # a threshold of 0.3 picks a label scored 0.4: the model still thinks it is 60 % wrong
+    assert confidence({"a": 0.4}, {"a": 0.3}) == 0.4
+    assert confidence({"a": 0.0, "b": 1.0}, {"a": 0.5, "b": 0.5}) == 1.0
+    assert confidence({"a": 0.9}, {"a": 1.000001}) == 1.0  # a label never predicted takes no decision
     sure = build_prediction("x", scores(), THRESHOLDS, [], TAX, "m")
     unsure = build_prediction("y", scores(Doubt=0.48), THRESHOLDS, [], TAX, "m")
-    assert unsure["score"] < sure["score"] and unsure["uncertainty"] > sure["uncertainty"]
+    assert sure["score"] == 1.0
+    assert unsure["score"] == 0.52 and unsure["uncertainty"] == 0.48
+
+
+def test_each_label_says_whether_the_model_or_a_rule_picked_it() -> None:
+    text = "Selon des sources, comme par hasard, le ministre savait."
+    hits = [CueHit("speculative_link", 19, 35, text[19:35], "speculative_link/1"),
+            CueHit("vague_sourcing", 0, 17, text[:17], "vague_sourcing/2")]
+    # vague_sourcing: the model alone crosses 0.5 (the rule fired too); speculative_link: only the rule
+    prediction = build_prediction("a:0-55", scores(vague_sourcing=0.7, speculative_link=0.1), THRESHOLDS, hits,
+                                  TAX, "m@1")
+    sourcing = next(item for item in prediction["result"] if item["from_name"] == "technique_sourcing")
+    assert sorted(sourcing["value"]["choices"]) == ["speculative_link", "vague_sourcing"]
+    assert sourcing["origin"] == "speculative_link=rule:speculative_link/1; vague_sourcing=model"
 
 
 def test_source_spans_match_the_labeling_config_and_the_registry() -> None:

@@ -132,3 +132,12 @@ def test_duplicate_technique_ids_are_refused(tmp_path):
     text = MINIMAL.replace(block, block + block.replace("Source vague", "Autre nom"))
     with pytest.raises(InputError, match="duplicate technique id 'vague_sourcing'"):
         load_taxonomy(_write(tmp_path, text))
+
+
+def test_guidelines_open_with_what_annotators_do_not_guess(taxonomy):
+    markdown, html = guidelines_markdown(taxonomy), guidelines_html(taxonomy)
+    first_technique = markdown.index(f"`{taxonomy.techniques[0].id}`")
+    for needle in ("cliquez sur la source surlignée", "probabilité, selon le modèle, que toute sa", "Corrigez-la"):
+        assert markdown.index(needle) < first_technique
+        assert needle in html.replace("&#x27;", "'")
+    assert html.index("À savoir avant de commencer") < html.index("<h2>")

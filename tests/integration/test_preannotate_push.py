@@ -72,3 +72,23 @@ def test_sentences_without_a_task_are_imported_with_their_prediction(server, adm
     assert len(counts) == len(sentences) and set(counts.values()) == {1}
     again = push_predictions(server.conn, TAX, "Pré-annotation neuve", sentences, by_sentence, version)
     assert (again.added, again.already_there, again.imported_tasks) == (0, len(sentences), 0)
+
+
+def test_a_new_project_has_a_least_certain_first_tab_made_once(server, admin, tmp_path) -> None:
+    from annotate.push import REVIEW_VIEW
+
+    ingested = tmp_path / "sentences.jsonl"
+    ingest([SAMPLES], ingested, progress=False)
+    summary = push(ingested, server.conn, TAX, "Onglet de revue")
+    views = admin.views(summary.project_id)
+    ours = [v for v in views if v.data.get("title") == REVIEW_VIEW]
+    assert len(ours) == 1
+    assert ours[0].data["ordering"] == ["tasks:predictions_score"]
+    hidden = ours[0].data["hiddenColumns"]["explore"]
+    assert "tasks:data.paragraph" in hidden and "tasks:data.text" not in hidden
+    assert "tasks:predictions_score" not in hidden and "tasks:predictions_results" not in hidden
+    # the team renames it: a later push leaves their tab alone and adds none
+    admin.sdk.views.update(id=ours[0].id, data={**ours[0].data, "title": "Notre onglet"})
+    push(ingested, server.conn, TAX, "Onglet de revue")
+    titles = [v.data.get("title") for v in admin.views(summary.project_id)]
+    assert "Notre onglet" in titles and REVIEW_VIEW not in titles
