@@ -73,6 +73,7 @@ def cli() -> None:
       propa preannotate NEW -m models/tfidf --push     predictions back into Label Studio
       propa preannotate NEW -m models/tfidf --push --kinds-from data/annotated
                                                        ... with source kinds learnt from corrections
+      propa uptake data/annotated                      what the pre-annotations were worth
       propa sources profile NEW                        who each article cites
 
     State (the local server, its log and the connection config) lives in ./.propa,
@@ -278,6 +279,41 @@ def agreement_cli(pulled: Path, gold_path: Path | None, low: float, min_items: i
     if json_out is not None:
         with atomic_write(json_out) as handle:
             handle.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        click.echo(f"-> {json_out}")
+
+
+@cli.command("uptake")
+@click.argument("pulled", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report (Markdown) to this file.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the figures as JSON.")
+@taxonomy_option
+def uptake_cli(pulled: Path, out: Path | None, json_out: Path | None, taxonomy_path: str | None) -> None:
+    """What the pre-annotations were worth, per model version (PULLED: a `propa pull` folder).
+
+    For each model version whose predictions annotators started from: how many
+    annotations, the share submitted unchanged, per technique the predictions' precision
+    and recall against what annotators submitted, and the median time per task beside the
+    time on tasks annotated without a pre-annotation.
+    """
+    import json
+
+    from annotate.adjudicate import read_pulled_rows
+    from annotate.files import atomic_write
+    from annotate.uptake import by_technique, format_uptake, uptake_report
+
+    taxonomy = _taxonomy(taxonomy_path)
+    report = uptake_report(read_pulled_rows(pulled))
+    text = format_uptake(report, taxonomy)
+    click.echo(text, nl=False)
+    if out is not None:
+        with atomic_write(out) as handle:
+            handle.write(text)
+        click.echo(f"-> {out}")
+    if json_out is not None:
+        with atomic_write(json_out) as handle:
+            handle.write(json.dumps(by_technique(report), indent=2, ensure_ascii=False) + "\n")
         click.echo(f"-> {json_out}")
 
 

@@ -112,6 +112,22 @@ def resolve_labels(per_annotator: list[list[str]], taxonomy: Taxonomy) -> tuple[
     return kept, ties
 
 
+def started_from(annotation: dict, text: str, taxonomy: Taxonomy, where: str) -> dict | None:
+    """The pre-annotation an annotation started from (Label Studio keeps it, whole, in the
+    snapshot export): ``{id, model_version, score, labels}``, or None when it started blank
+    or the prediction cannot be read against the taxonomy (it is then only not counted)."""
+    prediction = annotation.get("prediction")
+    if not isinstance(prediction, dict) or not prediction.get("id"):
+        return None
+    try:
+        labels, _ = parse_result(prediction.get("result") or [], text, taxonomy, f"{where}, its prediction")
+    except InputError:
+        return None
+    score = prediction.get("score")
+    return {"id": int(prediction["id"]), "model_version": str(prediction.get("model_version") or ""),
+            "score": float(score) if score is not None else None, "labels": labels}
+
+
 def task_to_row(task: dict, taxonomy: Taxonomy, annotators: dict[int, str], counts: PullCounts) -> dict | None:
     """One exported task -> one dataset row, or None when nothing usable is annotated."""
     counts.tasks += 1
@@ -135,6 +151,7 @@ def task_to_row(task: dict, taxonomy: Taxonomy, annotators: dict[int, str], coun
         labels, spans = parse_result(annotation.get("result") or [], text, taxonomy, place)
         entry = {"annotation_id": int(annotation.get("id") or 0), "annotator": annotator, "labels": labels,
                  "spans": spans, "lead_time": float(annotation.get("lead_time") or 0.0),
+                 "prediction": started_from(annotation, text, taxonomy, place),
                  "updated_at": str(annotation.get("updated_at") or "")}
         previous = latest.get(annotator)
         if previous is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -92,3 +93,48 @@ def test_a_new_project_has_a_least_certain_first_tab_made_once(server, admin, tm
     push(ingested, server.conn, TAX, "Onglet de revue")
     titles = [v.data.get("title") for v in admin.views(summary.project_id)]
     assert "Notre onglet" in titles and REVIEW_VIEW not in titles
+
+
+def test_pull_and_uptake_show_what_annotators_did_with_the_predictions(server, admin, predictions, tmp_path) -> None:
+    """As the labeling screen does: an annotation made from a pre-annotation names its parent
+    prediction; pull keeps it and `propa uptake` counts what was kept and changed."""
+    from click.testing import CliRunner
+
+    from annotate.cli import cli
+    from annotate.pull import ROWS_FILE, pull
+
+    version, by_sentence = predictions
+
+    def techniques(sentence) -> set[str]:
+        return {label for item in by_sentence[sentence.id]["result"] if item["type"] == "choices"
+                and item["from_name"].startswith("technique_") for label in item["value"]["choices"]}
+
+    sentences = [sentence for sentence in read_sentences(SAMPLES) if techniques(sentence)][:6]
+    assert len(sentences) == 6
+    title = "Valeur des pré-annotations"
+    pushed = push_predictions(server.conn, TAX, title, sentences, by_sentence, version)
+    tasks = admin.task_ids_by_sentence(pushed.project_id)
+    for number, sentence in enumerate(sentences):
+        task = admin.sdk.tasks.get(id=tasks[sentence.id])
+        prediction = task.predictions[0]
+        prediction = prediction if isinstance(prediction, dict) else prediction.dict()
+        if number < 4:  # accepted as predicted
+            admin.create_annotation(task.id, prediction["result"], lead_time=5.0 + number,
+                                    parent_prediction=prediction["id"])
+        else:  # every technique removed
+            result = [item for item in prediction["result"] if item["type"] != "choices"
+                      or not item["from_name"].startswith("technique_")]
+            admin.create_annotation(task.id, result, lead_time=30.0, parent_prediction=prediction["id"])
+    out = tmp_path / "pulled"
+    pull(server.conn, TAX, title, out)
+    rows = [json.loads(line) for line in (out / ROWS_FILE).open(encoding="utf-8")]
+    started = [a["prediction"] for row in rows for a in row["annotations"]]
+    assert len(started) == 6 and {p["model_version"] for p in started} == {version}
+    for row in rows:
+        sentence = next(s for s in sentences if s.id == row["id"])
+        assert set(row["annotations"][0]["prediction"]["labels"]) == techniques(sentence)
+    unchanged = 4  # the two others had every technique removed
+    result = CliRunner().invoke(cli, ["uptake", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"## {version}" in result.output
+    assert f"6 annotations started from its predictions; {unchanged} ({unchanged / 6:.0%}) submitted" in result.output
