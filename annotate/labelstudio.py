@@ -309,6 +309,33 @@ class LabelStudioClient:
             deleted += 1
         return deleted
 
+    # -- people -------------------------------------------------------------------------
+
+    def invite_token(self) -> str:
+        """The organisation's invite token: whoever opens /user/signup/?token=... can sign up."""
+        with _calls(self.conn, "reading the organisation's invite link"):
+            return self.sdk.organizations.invites.get_invite_link().token
+
+    def sign_up(self, email: str, password: str) -> None:
+        """Create an account the way a person does, through the invite link's signup form."""
+        token = self.invite_token()
+        url = self.conn.url
+        with _calls(self.conn, f"signing up {email}"), \
+                httpx.Client(base_url=url, follow_redirects=False, timeout=60) as browser:
+            browser.get(f"/user/signup/?token={token}")
+            response = browser.post(
+                f"/user/signup/?token={token}",
+                data={"email": email, "password": password, "csrfmiddlewaretoken": browser.cookies.get("csrftoken")},
+                headers={"Referer": f"{url}/user/signup/"},
+            )
+        if response.status_code != 302:  # the form comes back with its error: taken, invalid...
+            known = email.lower() in self.user_emails_lower()
+            raise ServerError(f"{email}: " + ("already has an account on this server" if known else
+                                              f"Label Studio refused the signup (HTTP {response.status_code})"))
+
+    def user_emails_lower(self) -> set[str]:
+        return {email.lower() for email in self.user_emails().values()}
+
     def user_emails(self) -> dict[int, str]:
         with _calls(self.conn, "listing users"):
             return {u.id: (u.email or u.username or str(u.id)) for u in self.sdk.users.list()}

@@ -34,6 +34,9 @@ from annotate.settings import config_path, read_config, write_config
 
 LABEL_STUDIO_VERSION = "1.23.2"
 DEFAULT_HOST = "127.0.0.1"
+LOCAL_HOST = "127.0.0.1"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+ALL_INTERFACES = frozenset({"0.0.0.0", "::"})
 DEFAULT_PORT = 8080
 DEFAULT_USER = "admin@propa.local"
 
@@ -238,10 +241,14 @@ def start_server(
     username = config.get("username") or DEFAULT_USER
     password = config.get("password") or secrets.token_urlsafe(15)
     token = config.get("api_key") or secrets.token_hex(20)  # 40 characters, the server's maximum
-    url = f"http://{host}:{port}"
+    # The commands on this machine use the loopback; annotators on the network, team_url.
+    url = f"http://{LOCAL_HOST if host in ALL_INTERFACES else host}:{port}"
+    values = {"url": url, "api_key": token, "username": username, "password": password}
+    if host not in LOOPBACK:
+        values["team_url"] = f"http://{network_address() if host in ALL_INTERFACES else host}:{port}"
     _make_private(state)
     # Written before the server starts: a fresh database gets exactly these credentials.
-    write_config(config_path(state), {"url": url, "api_key": token, "username": username, "password": password})
+    write_config(config_path(state), values)
 
     if fresh:
         echo("First start: Label Studio creates its database (about a minute)...")
@@ -257,6 +264,57 @@ def start_server(
     _wait_healthy(url, lambda: process.poll() is None, log, timeout)
     _make_private(state)  # the umask covers what the server creates; this, modes it would set itself
     return server_status(state)
+
+
+def network_address() -> str:
+    """This machine's address on its local network (the interface of its default route;
+    the hostname's address where there is none). Nothing is sent."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # a documentation address: UDP connect only picks a route
+        address = probe.getsockname()[0]
+        if address and not address.startswith("127."):
+            return address
+    return socket.gethostbyname(socket.gethostname())
+
+
+def team_url(state: Path) -> str:
+    """Where annotators open the local server: its team_url (started with --host), else its url."""
+    config = read_config(config_path(state))
+    return config.get("team_url") or config.get("url") or ""
+
+
+def annotator_accounts(state: Path) -> Path:
+    return state / "annotators.yaml"
+
+
+def add_annotators(client, state: Path, emails: list[str]) -> tuple[Path, list[str]]:
+    """Create an account (a generated password) for each email, through the invite link as a
+    person would; the passwords go to ``<state>/annotators.yaml`` (mode 0600), never to the
+    terminal. Returns the file and the emails created (those that had one are refused first)."""
+    import yaml
+
+    from annotate.files import atomic_write
+
+    taken = client.user_emails_lower()
+    clash = [email for email in emails if email.lower() in taken]
+    if clash:
+        raise PropaError(f"{', '.join(clash)}: already {'has' if len(clash) == 1 else 'have'} an account on "
+                         f"{client.conn.url}")
+    bad = [email for email in emails if "@" not in email or email.startswith("@") or email.endswith("@")]
+    if bad:
+        raise PropaError(f"{', '.join(bad)}: not an email address")
+    path = annotator_accounts(state)
+    accounts = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    accounts = accounts if isinstance(accounts, dict) else {}
+    created = []
+    for email in emails:
+        password = secrets.token_urlsafe(12)
+        client.sign_up(email, password)
+        accounts[email] = password
+        created.append(email)
+        with atomic_write(path, mode=0o600) as handle:  # after each: a failure keeps those made
+            yaml.safe_dump(accounts, handle, sort_keys=True, allow_unicode=True)
+    return path, created
 
 
 def adopt_nested_database(state: Path, given: Path, echo=print) -> Path | None:

@@ -26,7 +26,7 @@ from annotate.yamlconf import config_loader
 STATE_ENV = "PROPA_HOME"
 URL_ENV = "LABEL_STUDIO_URL"
 KEY_ENV = "LABEL_STUDIO_API_KEY"
-CONFIG_FIELDS = ("url", "api_key", "username", "password")
+CONFIG_FIELDS = ("url", "api_key", "username", "password", "team_url")  # team_url: with --host, for annotators
 
 
 def state_dir() -> Path:
