@@ -263,18 +263,25 @@ def push_cli(corpus: Path, project: str | None, url: str | None, taxonomy_path: 
 @taxonomy_option
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("data/annotated"),
               show_default=True, help="Folder for annotations.jsonl and the dataset/ DatasetDict.")
-def pull_cli(project: str | None, url: str | None, taxonomy_path: str | None, out: Path) -> None:
+@click.option("--full", is_flag=True, help="Export everything again instead of only what changed since the last pull.")
+def pull_cli(project: str | None, url: str | None, taxonomy_path: str | None, out: Path, full: bool) -> None:
     """Export a project's annotations as a JSONL and a `datasets` DatasetDict.
 
     One row per annotated sentence: each annotator's labels and spans (technique cues,
-    sources with kind and reliability), time spent, and the labels resolved by majority
-    (ties listed apart). Skipped annotations are left out and counted.
+    sources with kind and reliability), time spent, the pre-annotation each annotation
+    started from, and the labels resolved by majority (ties listed apart). Skipped
+    annotations are left out and counted. Into a folder an earlier pull of the project
+    filled, only the tasks updated since are fetched and merged (deleted annotations
+    included); --full exports everything (and sees deleted tasks).
     """
     from annotate.pull import DATASET_DIR, ROWS_FILE, pull
     from annotate.push import DEFAULT_PROJECT
     from annotate.settings import resolve_connection
 
-    summary = pull(resolve_connection(url), _taxonomy(taxonomy_path), project or DEFAULT_PROJECT, out)
+    summary = pull(resolve_connection(url), _taxonomy(taxonomy_path), project or DEFAULT_PROJECT, out, full=full)
+    if summary.changed is not None:
+        click.echo(f"since the last pull ({summary.since}): {summary.changed} tasks updated, "
+                   f"{summary.removed} rows dropped (no annotation left)")
     c = summary.counts
     click.echo(f"project {summary.project_id}: {c.rows} annotated sentences from {c.annotations} annotations; "
                f"left out: {c.cancelled} skipped, {c.superseded} superseded, "

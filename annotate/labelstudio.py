@@ -284,6 +284,36 @@ class LabelStudioClient:
             raise ServerError(f"Label Studio at {self.conn.url} sent an unexpected export (not a list)")
         return tasks
 
+    def server_time(self) -> datetime:
+        """The server's clock (its Date header): what "updated since" is measured against."""
+        from email.utils import parsedate_to_datetime
+
+        with _calls(self.conn, "reading the server's time"):
+            response = httpx.get(f"{self.conn.url}/health", timeout=30)
+        date = response.headers.get("date")
+        return parsedate_to_datetime(date).astimezone(timezone.utc) if date else datetime.now(timezone.utc)
+
+    def tasks_updated_since(self, project_id: int, since: datetime) -> list[dict]:
+        """Tasks of the project updated after ``since`` (an annotation or prediction saved or
+        deleted moves a task's updated_at), whole; each annotation gets its parent
+        prediction under ``prediction``, as the snapshot export gives it."""
+        stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        query = {"filters": {"conjunction": "and", "items": [{"filter": "filter:tasks:updated_at",
+                                                               "operator": "greater", "type": "Datetime",
+                                                               "value": stamp}]},
+                 "ordering": ["tasks:updated_at"]}
+        tasks = []
+        with _calls(self.conn, f"listing the tasks of project {project_id} updated since {stamp}"):
+            for task in self.sdk.tasks.list(project=project_id, query=json.dumps(query), fields="all",
+                                            page_size=LIST_PAGE):
+                record = task.dict()
+                predictions = {p.get("id"): p for p in record.get("predictions") or [] if isinstance(p, dict)}
+                for annotation in record.get("annotations") or []:
+                    parent = annotation.get("parent_prediction")
+                    annotation["prediction"] = predictions.get(parent) if parent is not None else None
+                tasks.append(record)
+        return tasks
+
     def list_exports(self, project_id: int) -> list[Any]:
         """The project's export snapshots, whoever made them."""
         with _calls(self.conn, f"listing the export snapshots of project {project_id}"):
