@@ -3,7 +3,7 @@
 A prediction carries its provenance (``model_version``), a ``score`` Label Studio shows
 and sorts by, and a ``result`` in the project's labeling config: the chosen techniques as
 choices of their category's control, and the cue spans found by rules on the ``cue`` labels.
-Every result item says where it came from (``origin``): "model", "rule:<rule name>", and
+Every result item says where it came from (``propa_origin``): "model", "rule:<rule name>", and
 for a control whose labels came from both, each label's own ("Doubt=model;
 speculative_link=rule:speculative_link/1"). A label is the model's when its score alone
 crosses the threshold, a rule's when only the rule's hit made it cross.
@@ -25,6 +25,10 @@ from typing import Callable, Iterable
 from annotate.cues import CueHit
 from annotate.taxonomy import CUE_LABELS, SENTENCE, Taxonomy
 
+# Not "origin": Label Studio's editor owns that key on annotations ("prediction",
+# "prediction-changed", "manual") and refuses to open a task whose annotation carries any
+# other value, which an annotation copied from one of our predictions through the API would.
+ORIGIN = "propa_origin"
 RULE_WEIGHT = 0.8  # a hit alone takes a technique scored 0 by the model to 0.8
 
 
@@ -64,7 +68,7 @@ def choices_result(labels: Iterable[str], taxonomy: Taxonomy,
             item = {"id": category.control, "from_name": category.control, "to_name": SENTENCE,
                     "type": "choices", "value": {"choices": picked}}
             if origin is not None:
-                item["origin"] = origin(picked)
+                item[ORIGIN] = origin(picked)
             result.append(item)
     return result
 
@@ -86,11 +90,11 @@ def source_results(attributions: Iterable, taxonomy: Taxonomy, registry=None) ->
         region = f"src{number}"
         result += [
             {"id": region, "from_name": SOURCE_LABELS, "to_name": SENTENCE, "type": "labels",
-             "value": {**where, "labels": [taxonomy.sources.label.id]}, "origin": origin},
+             "value": {**where, "labels": [taxonomy.sources.label.id]}, ORIGIN: origin},
             {"id": region, "from_name": SOURCE_KIND, "to_name": SENTENCE, "type": "choices",
-             "value": {**where, "choices": [attribution.kind]}, "origin": f"{origin} kind:{attribution.kind_by}"},
+             "value": {**where, "choices": [attribution.kind]}, ORIGIN: f"{origin} kind:{attribution.kind_by}"},
             {"id": region, "from_name": SOURCE_RELIABILITY, "to_name": SENTENCE, "type": "choices",
-             "value": {**where, "choices": [reliability]}, "origin": "registry" if entry is not None else "default"},
+             "value": {**where, "choices": [reliability]}, ORIGIN: "registry" if entry is not None else "default"},
         ]
     return result
 
@@ -119,7 +123,7 @@ def build_prediction(
     for number, hit in enumerate(hits):
         result.append({"id": f"cue{number}", "from_name": CUE_LABELS, "to_name": SENTENCE, "type": "labels",
                        "value": {"start": hit.start, "end": hit.end, "text": hit.text, "labels": [hit.technique]},
-                       "origin": f"rule:{hit.rule}"})
+                       ORIGIN: f"rule:{hit.rule}"})
     result += sources or []
     sure = confidence(combined, thresholds)
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from annotate.cues import CueHit
-from annotate.predictions import RULE_WEIGHT, build_prediction, combine, confidence
+from annotate.predictions import ORIGIN, RULE_WEIGHT, build_prediction, combine, confidence
 from annotate.taxonomy import label_config, load_taxonomy
 
 TAX = load_taxonomy()
@@ -30,12 +30,12 @@ def test_prediction_result_matches_the_labeling_config() -> None:
     assert prediction["sentence_id"] == "a:0-51" and prediction["model_version"] == "m@1"
     by_name = {item["from_name"]: item for item in prediction["result"]}
     assert by_name["technique_manipulative_wording"]["value"]["choices"] == ["Loaded_Language"]
-    assert by_name["technique_manipulative_wording"]["origin"] == "model"
+    assert by_name["technique_manipulative_wording"][ORIGIN] == "model"
     assert by_name["technique_sourcing"]["value"]["choices"] == ["speculative_link"]
-    assert by_name["technique_sourcing"]["origin"] == "rule:speculative_link/1"  # 0 alone: the rule made it
+    assert by_name["technique_sourcing"][ORIGIN] == "rule:speculative_link/1"  # 0 alone: the rule made it
     assert by_name["cue"]["value"] == {"start": 0, "end": 16, "text": "Comme par hasard",
                                        "labels": ["speculative_link"]}
-    assert by_name["cue"]["origin"] == "rule:speculative_link/1"
+    assert by_name["cue"][ORIGIN] == "rule:speculative_link/1"
     assert "technique_attack_on_reputation" not in by_name  # Doubt at 0.49 stays below 0.5
     # Every control, label and choice named exists in the project's labeling config.
     config = ET.fromstring(label_config(TAX))
@@ -69,7 +69,7 @@ def test_each_label_says_whether_the_model_or_a_rule_picked_it() -> None:
                                   TAX, "m@1")
     sourcing = next(item for item in prediction["result"] if item["from_name"] == "technique_sourcing")
     assert sorted(sourcing["value"]["choices"]) == ["speculative_link", "vague_sourcing"]
-    assert sourcing["origin"] == "speculative_link=rule:speculative_link/1; vague_sourcing=model"
+    assert sourcing[ORIGIN] == "speculative_link=rule:speculative_link/1; vague_sourcing=model"
 
 
 def test_source_spans_match_the_labeling_config_and_the_registry() -> None:
@@ -89,9 +89,9 @@ def test_source_spans_match_the_labeling_config_and_the_registry() -> None:
     korvan = next(r for r in regions.values() if r["source"]["value"]["text"] == "Korvan Info")
     assert korvan["source_kind"]["value"]["choices"] == ["state_media"]
     assert korvan["source_reliability"]["value"]["choices"] == ["low"]  # from configs/sources.yaml
-    assert korvan["source_reliability"]["origin"] == "registry"
-    assert "registry:korvan-info" in korvan["source"]["origin"]
-    assert korvan["source_kind"]["origin"].endswith("kind:registry")  # the registry's kind, not a guess
+    assert korvan["source_reliability"][ORIGIN] == "registry"
+    assert "registry:korvan-info" in korvan["source"][ORIGIN]
+    assert korvan["source_kind"][ORIGIN].endswith("kind:registry")  # the registry's kind, not a guess
     vague = next(r for r in regions.values() if r["source"]["value"]["text"] == "un proche du dossier")
     assert vague["source_kind"]["value"]["choices"] == ["anonymous_vague"]
     assert vague["source_reliability"]["value"]["choices"] == ["unknown"]  # not in the registry: not guessed
@@ -104,3 +104,9 @@ def test_source_spans_match_the_labeling_config_and_the_registry() -> None:
     for item in prediction["result"]:
         values = item["value"].get("choices") or item["value"].get("labels")
         assert set(values) <= controls[item["from_name"]], item
+
+
+def test_no_result_item_uses_label_studios_own_origin_key() -> None:
+    hit = CueHit("speculative_link", 0, 16, "Comme par hasard", "speculative_link/1")
+    prediction = build_prediction("a:0-51", scores(Loaded_Language=0.9), THRESHOLDS, [hit], TAX, "m@1")
+    assert prediction["result"] and all("origin" not in item and ORIGIN in item for item in prediction["result"])

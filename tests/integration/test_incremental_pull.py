@@ -36,8 +36,8 @@ def test_a_second_pull_merges_what_changed_like_a_full_pull(server, admin, tmp_p
     tasks = admin.task_ids_by_sentence(summary.project_id)
     made = {}
     for sentence in sentences[:6]:
-        made[sentence.id] = admin.create_annotation(tasks[sentence.id], [choices("technique_sourcing", "vague_sourcing")],
-                                                    lead_time=3.0)
+        made[sentence.id] = admin.create_annotation(
+            tasks[sentence.id], [choices("technique_sourcing", "vague_sourcing")], lead_time=3.0)
     out = tmp_path / "pulled"
     time.sleep(2)  # so that what was made above is older than the pull's mark (the server's clock, in seconds)
     first = pull(server.conn, TAX, title, out)
