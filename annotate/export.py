@@ -113,11 +113,17 @@ def resolve_labels(per_annotator: list[list[str]], taxonomy: Taxonomy) -> tuple[
 
 
 def started_from(annotation: dict, text: str, taxonomy: Taxonomy, where: str) -> dict | None:
-    """The pre-annotation an annotation started from (Label Studio keeps it, whole, in the
-    snapshot export): ``{id, model_version, score, labels}``, or None when it started blank
-    or the prediction cannot be read against the taxonomy (it is then only not counted)."""
+    """The pre-annotation an annotation started from (its ``parent_prediction``, given whole
+    under ``prediction`` by the snapshot export and by
+    :meth:`annotate.labelstudio.LabelStudioClient.tasks_updated_since`):
+    ``{id, model_version, score, labels}``, or None when it started blank or the prediction
+    cannot be read against the taxonomy (it is then only not counted)."""
+    # parent_prediction is what the labeling screen sets when an annotator starts from a
+    # pre-annotation (checked in Chromium). The snapshot export also fills "prediction" for an
+    # annotation that only saw one, and the tasks API never does: both pulls go by the parent.
+    parent = annotation.get("parent_prediction")
     prediction = annotation.get("prediction")
-    if not isinstance(prediction, dict) or not prediction.get("id"):
+    if parent is None or not isinstance(prediction, dict) or prediction.get("id") != parent:
         return None
     try:
         labels, _ = parse_result(prediction.get("result") or [], text, taxonomy, f"{where}, its prediction")

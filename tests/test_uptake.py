@@ -64,9 +64,13 @@ def test_pull_keeps_the_prediction_an_annotation_started_from():
                                                   "result": [choice, {**choice, "from_name": "technique_call",
                                                                       "value": {"choices": ["Appeal_to_Time"]}}]}},
         {"id": 4, "completed_by": 2, "was_cancelled": False, "lead_time": 9.0, "result": [choice],
-         "prediction": None}]}
-    row = task_to_row(task, TAX, {1: "a@x", 2: "b@x"}, PullCounts())
-    first, second = row["annotations"]
+         "prediction": None},
+        # only viewed, not started from (the export fills "prediction", parent_prediction is None)
+        {"id": 5, "completed_by": 3, "was_cancelled": False, "lead_time": 7.0, "result": [choice],
+         "parent_prediction": None, "prediction": {"id": 43, "model_version": "m@1", "score": 0.07,
+                                                   "result": [choice]}}]}
+    row = task_to_row(task, TAX, {1: "a@x", 2: "b@x", 3: "c@x"}, PullCounts())
+    first, second, third = row["annotations"]
     assert first["prediction"] == {"id": 43, "model_version": "m@1", "score": pytest.approx(0.07),
                                    "labels": ["vague_sourcing", "Appeal_to_Time"]}
-    assert second["prediction"] is None
+    assert second["prediction"] is None and third["prediction"] is None
