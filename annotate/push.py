@@ -129,8 +129,8 @@ def _with_retries(send: Callable[[list], int], pending: Callable[[list], list], 
             return len(batch)
 
 
-# The Data Manager tab a new project opens with beside Label Studio's "Default": least
-# certain pre-annotation first, its score and labels, the sentence (its paragraph shows in
+# The Data Manager tab a new project opens on (Label Studio adds no "Default" tab when a
+# project already has one): least certain pre-annotation first, its score and labels, the sentence (its paragraph shows in
 # the labeling screen). Made once, when propa creates the project; never changed after, so
 # that the team's own tabs and edits are theirs.
 REVIEW_VIEW = "À corriger d'abord"
