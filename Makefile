@@ -71,6 +71,7 @@ bench: install
 	$(BIN)/python bench/sources.py
 	$(BIN)/python bench/semeval_fr.py --only tfidf,tfidf-encoder,finetune,ensemble
 	$(BIN)/python bench/sourcing.py
+	$(BIN)/python bench/faults.py
 
 lint: install
 	$(BIN)/ruff check annotate train tests bench

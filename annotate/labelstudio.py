@@ -45,8 +45,8 @@ def _calls(conn: Connection, what: str) -> Iterator[None]:
 
     try:
         yield
-    except httpx.ConnectError as err:
-        raise ServerError(
+    except httpx.ConnectError as err:  # down, or restarting: transient for the loops that wait
+        raise TransientServerError(
             f"cannot reach Label Studio at {conn.url} ({what}: {type(err).__name__}); "
             "is it running? Try `propa server status`"
         ) from None

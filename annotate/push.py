@@ -130,9 +130,9 @@ def _with_retries(send: Callable[[list], int], pending: Callable[[list], list], 
 
 
 # The Data Manager tab a new project opens on (Label Studio adds no "Default" tab when a
-# project already has one): least certain pre-annotation first, its score and labels, the sentence (its paragraph shows in
-# the labeling screen). Made once, when propa creates the project; never changed after, so
-# that the team's own tabs and edits are theirs.
+# project already has one): least certain pre-annotation first, its score and labels, the
+# sentence (its paragraph shows in the labeling screen). Made once, when propa creates the
+# project; never changed after, so that the team's own tabs and edits are theirs.
 REVIEW_VIEW = "À corriger d'abord"
 _TASK_DATA = ("sentence_id", "paragraph", "title", "outlet", "date", "url", "author", "article_id",
               "paragraph_index", "start", "end")
@@ -144,6 +144,20 @@ _HIDDEN = tuple(f"tasks:data.{name}" for name in _TASK_DATA) + tuple(f"tasks:{na
 
 def create_review_view(client: LabelStudioClient, project_id: int) -> None:
     client.create_view(project_id, REVIEW_VIEW, ["tasks:predictions_score"], list(_HIDDEN))
+
+
+def _retry_transient(call: Callable[[], tuple[int, int]], waits: Iterable[float] = RETRY_WAITS) -> tuple[int, int]:
+    """``call()``, again after each wait while the server is down or answers 5xx (it is
+    idempotent: a listing, deletions of what that listing found)."""
+    waits = iter(waits)
+    while True:
+        try:
+            return call()
+        except TransientServerError:
+            wait = next(waits, None)
+            if wait is None:
+                raise
+            time.sleep(wait)
 
 
 def _not_there(client: LabelStudioClient, project_id: int) -> Callable[[list[dict]], list[dict]]:
@@ -257,7 +271,7 @@ def push_sentences(
         bar.update(counts["sentences"] - bar.n)
     if counts["imported"] or any(len(tasks) > 1 for tasks in found.values()):
         # another process may have pushed the same sentences meanwhile: check what is there now
-        removed, kept = remove_duplicates(client, project_id)
+        removed, kept = _retry_transient(lambda: remove_duplicates(client, project_id))
         counts["duplicates_removed"], counts["duplicates_kept"] = removed, kept
     return counts
 

@@ -128,3 +128,21 @@ def test_a_killed_holder_releases_the_lock(tmp_path):
     holder.wait(timeout=30)
     with push_lock(lock, on_wait=lambda: pytest.fail("the lock of a killed process is still held")):
         pass
+
+
+def test_the_final_duplicate_check_waits_for_a_restarting_server(no_sleep):
+    from annotate.push import _retry_transient
+
+    calls = []
+
+    def check():
+        calls.append(1)
+        if len(calls) < 3:
+            raise TransientServerError("cannot reach Label Studio")
+        return (0, 0)
+
+    assert _retry_transient(check) == (0, 0)
+    assert no_sleep == [1.0, 2.0]
+    with pytest.raises(ServerError, match="refused the API key"):  # not transient: no wait
+        _retry_transient(lambda: (_ for _ in ()).throw(ServerError("refused the API key")))
+    assert no_sleep == [1.0, 2.0]
