@@ -21,11 +21,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from annotate.defaults import configs_dir
 from annotate.errors import InputError, quote
 from annotate.taxonomy import Taxonomy
 from annotate.yamlconf import check_keys, load_yaml
 
-DEFAULT_CUES = Path(__file__).resolve().parent.parent / "configs" / "cues.yaml"
+DEFAULT_CUES = configs_dir() / "cues.yaml"
 PATTERN_LIMIT = 1000  # a pattern quoted in an error stays whole (the longest are ~600), so it can be copied
 _FOLD = {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
          "\u00a0": " ", "\u202f": " ", "\u2009": " ", "«": '"', "»": '"', "“": '"', "”": '"', "–": "-", "—": "-"}

@@ -19,9 +19,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from annotate.defaults import gold_dir
 from annotate.errors import InputError, quote
 
-GOLD = Path(__file__).resolve().parent.parent / "corpus" / "gold" / "gold_fr.jsonl"
+GOLD = gold_dir() / "gold_fr.jsonl"
 KIND_CHOICES = ("learned", "rules")
 KINDS_HELP = ("Kind of a named source the registry does not know: 'learned' (a classifier trained on the "
               "project's gold set; better on held-out text) or 'rules' (word lists only).")

@@ -19,11 +19,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from annotate.defaults import configs_dir
 from annotate.errors import InputError, quote
 from annotate.taxonomy import Taxonomy
 from annotate.yamlconf import check_keys, load_yaml
 
-DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "configs" / "sources.yaml"
+DEFAULT_REGISTRY = configs_dir() / "sources.yaml"
 ENTRY_KEYS = ("id", "name", "kind", "reliability", "basis")
 OPTIONAL_KEYS = ("aliases", "country", "note")
 _ARTICLES = re.compile(r"^(?:le|la|les|l|un|une|des|du|de la|de l|de|d)\s+")

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from annotate.defaults import configs_dir
 from annotate.errors import InputError, quote
 from annotate.yamlconf import check_keys, load_yaml
 
-DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "configs" / "taxonomy.yaml"
+DEFAULT_TAXONOMY = configs_dir() / "taxonomy.yaml"
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 # Names of the Label Studio controls: part of the stored annotations, never rename.

@@ -193,7 +193,9 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         for key, value in (("data", data), ("output", out), ("seed", seed)):
             if value is not None:
                 extra.append(f"{key}={json.dumps(value)}")
-        config = load_train_config(config_path, tuple(extra), from_pretrained=from_pretrained)
+        from annotate.defaults import shipped
+
+        config = load_train_config(shipped(config_path), tuple(extra), from_pretrained=from_pretrained)
         summary = train_model(config, _taxonomy(taxonomy_path), resume=resume, overwrite=overwrite)
         dev = summary.dev
         epochs = f" ({summary.epochs:g} epoch{'s' if summary.epochs != 1 else ''})" if summary.epochs else ""
@@ -227,7 +229,9 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
         for key, value in (("texts", texts), ("split", split), ("output", out)):
             if value is not None:
                 extra.append(f"{key}={json.dumps(value)}")
-        config = load_pretrain_config(config_path, tuple(extra))
+        from annotate.defaults import shipped
+
+        config = load_pretrain_config(shipped(config_path), tuple(extra))
         summary = pretrain(config, resume=resume, overwrite=overwrite)
         click.echo(f"pre-trained on {summary.texts} texts ({summary.tokens} tokens) in {summary.seconds:.1f} s, "
                    f"final MLM loss {summary.final_loss:.4f} -> {summary.output}")
