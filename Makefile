@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-propa
 DEMO_OUT ?= out/demo
 DEMO_PORT ?= 8080
 
-.PHONY: install test unit integration demo stop bench lint clean
+.PHONY: install test unit slow integration demo stop bench lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,10 @@ test: install
 	$(BIN)/pytest
 
 unit: install
-	$(BIN)/pytest -m "not integration"
+	$(BIN)/pytest -m "not integration and not slow"
+
+slow: install
+	$(BIN)/pytest -m "slow and not integration"
 
 integration: install
 	$(BIN)/pytest -m integration

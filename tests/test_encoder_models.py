@@ -17,6 +17,8 @@ from train.config import load_train_config
 from train.model import load_model
 from train.training import train_model
 
+pytestmark = pytest.mark.slow  # trains or builds models: `make unit` leaves it out, `make test` runs it
+
 
 @pytest.fixture(autouse=True)
 def embedding_cache(tmp_path: Path, monkeypatch) -> Path:

@@ -13,6 +13,8 @@ from tests.q4_writer import vocabulary, write_q4
 from train.encoders import (CONVERSION_FILE, E5_SMALL, SAMPLE_TEXTS, bert_state_dict, cached_folder, convert_q4,
                             mean_pooled, read_q4)
 
+pytestmark = pytest.mark.slow  # trains or builds models: `make unit` leaves it out, `make test` runs it
+
 PIECES = vocabulary("".join(SAMPLE_TEXTS))
 
 

@@ -12,6 +12,8 @@ import pytest
 
 from annotate import defaults
 
+pytestmark = pytest.mark.slow  # builds a wheel and installs it: `make unit` leaves it out, `make test` runs it
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

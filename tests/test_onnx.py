@@ -20,6 +20,8 @@ from train.model import load_model
 from train.onnx import ONNX_DIR, ONNX_META, Agreement, compare, export_onnx
 from train.training import train_model
 
+pytestmark = pytest.mark.slow  # trains or builds models: `make unit` leaves it out, `make test` runs it
+
 
 @pytest.fixture(scope="module")
 def camembert_dir(tmp_path_factory: pytest.TempPathFactory, labelled_split: Path) -> Path:  # noqa: F811

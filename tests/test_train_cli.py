@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from annotate.cli import cli
@@ -94,6 +95,7 @@ def test_errors_are_one_line(labelled_split: Path, tmp_path: Path) -> None:  # n
     one_line_error(run("data", "split", labelled_split, "-o", tmp_path / "s", "--dev", 0), "--dev")
 
 
+@pytest.mark.slow
 def test_pretrain_then_train_from_it(labelled_split: Path, tmp_path: Path) -> None:  # noqa: F811
     tiny = ["max_length=48", "epochs=1", "threads=1", "scratch.vocab_size=300", "scratch.hidden_size=32",
             "scratch.layers=1", "scratch.heads=2", "scratch.intermediate_size=64", "scratch.max_position=64"]

@@ -104,6 +104,7 @@ def test_same_config_and_data_give_the_same_model(labelled_split: Path, tmp_path
     assert other.model_version.split("@")[1] != first.model_version.split("@")[1]
 
 
+@pytest.mark.slow
 def test_camembert_scratch_trains_saves_and_reloads(labelled_split: Path, tmp_path: Path) -> None:
     config = load_train_config(write_config(tmp_path, "cam", labelled_split, camembert=TINY_CAMEMBERT))
     summary = train_model(config, TAX)
@@ -124,6 +125,7 @@ def test_camembert_scratch_trains_saves_and_reloads(labelled_split: Path, tmp_pa
     np.testing.assert_allclose(fresh_process_scores(folder, texts), scores, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_camembert_resumes_from_its_last_checkpoint(labelled_split: Path, tmp_path: Path) -> None:
     from transformers import TrainerCallback
 
@@ -202,6 +204,7 @@ def test_camembert_base_fails_at_once_offline(labelled_split: Path, tmp_path: Pa
 
 
 
+@pytest.mark.slow
 def test_pretrain_then_fine_tune_from_the_checkpoint(labelled_split: Path, tmp_path: Path) -> None:
     from train.config import load_pretrain_config
     from train.pretrain import pretrain
