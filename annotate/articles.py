@@ -129,10 +129,37 @@ def read_txt(path: Path, encoding: str | None = None) -> Iterator[Article]:
 
 
 def jsonl_records(path: Path, encoding: str | None = None) -> Iterator[tuple[str, object]]:
-    """``("file:line", record)`` for every non-blank line of a JSONL file; an error naming the
-    line for malformed JSON, and for a file without any record."""
+    """``("file:line", record)`` for every non-blank line of a JSONL file, read one line at a
+    time (memory does not grow with the file); an error naming the line for malformed JSON,
+    and the file for a missing, empty, binary or undecodable one, or one without any record."""
+    yield from _records(Path(path), _lines(Path(path), encoding))
+
+
+def _lines(path: Path, encoding: str | None) -> Iterator[str]:
+    """The decoded lines of a text file, one at a time, with :func:`read_text_file`'s checks."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: a folder, not a file") from None
+    offset = 0
+    blank = True
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if b"\x00" in raw:
+                raise InputError(nul_message(path, "not text"))
+            line = _decode_line(raw, path, encoding, offset, first=number == 1)
+            offset += len(raw)
+            blank = blank and not line.strip()
+            yield line
+    if blank:
+        raise InputError(f"{path}: empty file")
+
+
+def _records(path: Path, lines: Iterator[str]) -> Iterator[tuple[str, object]]:
     count = 0
-    for number, line in enumerate(read_text_file(path, encoding).split("\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         origin = f"{path}:{number}"
@@ -146,6 +173,25 @@ def jsonl_records(path: Path, encoding: str | None = None) -> Iterator[tuple[str
         yield origin, record
     if not count:
         raise InputError(f"{path}: no records")
+
+
+def _decode_line(raw: bytes, path: Path, encoding: str | None, offset: int, first: bool) -> str:
+    """One line of a text file, decoded as :func:`read_text_file` decodes the whole file."""
+    try:
+        text = raw.decode("utf-8-sig" if first else "utf-8") if encoding is None else raw.decode(encoding)
+    except LookupError:
+        raise InputError(f"unknown encoding '{encoding}' (given with --encoding)") from None
+    except UnicodeDecodeError as err:
+        if encoding is None:
+            raise InputError(
+                f"{path}: not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset {offset + err.start}); "
+                "if you know its encoding, rerun with --encoding (e.g. --encoding cp1252)"
+            ) from None
+        raise InputError(
+            f"{path}: cannot be decoded as {encoding} (offset {offset + err.start}: {err.reason})") from None
+    if first and encoding is not None:
+        text = text.lstrip("\ufeff")
+    return text.rstrip("\r\n")
 
 
 def read_jsonl(path: Path, encoding: str | None = None) -> Iterator[Article]:
