@@ -12,12 +12,9 @@ from pathlib import Path
 
 import click
 
+from annotate.cli_options import kinds_option, project_option, registry_option, taxonomy_option, url_option
+from annotate.cli_options import load_taxonomy_option as _taxonomy
 from annotate.errors import PropaError
-from annotate.kinds import kinds_option
-
-TAXONOMY_HELP = "Taxonomy file (default: configs/taxonomy.yaml of this project, or $PROPA_TAXONOMY)."
-URL_HELP = ("Label Studio URL (default: $LABEL_STUDIO_URL, then the local server's config). "
-            "The API key is read from $LABEL_STUDIO_API_KEY or the local config, never from the command line.")
 
 
 # Packages of the `train` extra: a command that needs one says how to install it.
@@ -38,19 +35,6 @@ class PropaGroup(click.Group):
             raise
 
 
-def _taxonomy(path: str | None):
-    from annotate.taxonomy import load_taxonomy
-
-    return load_taxonomy(path)
-
-
-taxonomy_option = click.option("--taxonomy", "taxonomy_path", envvar="PROPA_TAXONOMY",
-                               type=click.Path(dir_okay=False), help=TAXONOMY_HELP)
-url_option = click.option("--url", help=URL_HELP)
-registry_option = click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
-                                help="Source registry (default: configs/sources.yaml).")
-project_option = click.option("--project", default=None, show_default=False,
-                              help="Project title or id (default: 'Propa : techniques et sources').")
 
 
 @click.group(cls=PropaGroup, context_settings={"help_option_names": ["-h", "--help"]})

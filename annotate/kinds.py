@@ -28,17 +28,6 @@ KINDS_HELP = ("Kind of a named source the registry does not know: 'learned' (a c
               "project's gold set; better on held-out text) or 'rules' (word lists only).")
 
 
-def kinds_option(function):
-    """The --kinds and --kinds-from options of the commands that extract attributions."""
-    import click
-
-    function = click.option("--kinds-from", "kinds_from", multiple=True, type=click.Path(path_type=Path),
-                            help="With --kinds learned: also learn from these typed source spans (a `propa pull` "
-                                 "folder or its annotations.jsonl, or a gold file). Repeatable.")(function)
-    return click.option("--kinds", "kinds_choice", type=click.Choice(KIND_CHOICES), default="learned",
-                        show_default=True, help=KINDS_HELP)(function)
-
-
 def _features(mention: str, rule_kind: str) -> str:
     return f"{mention} RULE_{rule_kind}"
 

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import click
 
-from annotate.kinds import kinds_option
+from annotate.cli_options import kinds_option, registry_option, taxonomy_option
+from annotate.cli_options import load_taxonomy_option as _taxonomy
 
-TAXONOMY_HELP = "Taxonomy file (default: configs/taxonomy.yaml of this project, or $PROPA_TAXONOMY)."
-taxonomy_option = click.option("--taxonomy", "taxonomy_path", envvar="PROPA_TAXONOMY",
-                               type=click.Path(dir_okay=False), help=TAXONOMY_HELP)
 batch_option = click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
                             help="Texts scored at once.")
 threads_option = click.option("--threads", default=0, show_default=True, type=click.IntRange(0, 512),
@@ -20,12 +18,6 @@ threads_option = click.option("--threads", default=0, show_default=True, type=cl
 runtime_option = click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
                               help="Score a CamemBERT model with PyTorch, or with its checked ONNX export "
                                    "(`propa export-onnx`; faster on a CPU).")
-
-
-def _taxonomy(path: str | None):
-    from annotate.taxonomy import load_taxonomy
-
-    return load_taxonomy(path)
 
 
 def register(cli: click.Group, group_cls: type[click.Group]) -> None:
@@ -350,8 +342,7 @@ def register(cli: click.Group, group_cls: type[click.Group]) -> None:
     @click.option("--no-sources", is_flag=True, help="No source spans (skips the French parser: faster).")
     @click.option("--sources-only", is_flag=True,
                   help="Only the source spans with their kind and reliability (no technique model needed).")
-    @click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
-                  help="Source registry for kinds and reliability (default: configs/sources.yaml).")
+    @registry_option
     @kinds_option
     @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
     @click.option("--push", is_flag=True, help="Then add the predictions to the Label Studio project.")
