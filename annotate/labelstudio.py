@@ -297,14 +297,10 @@ class LabelStudioClient:
         """Tasks of the project updated after ``since`` (an annotation or prediction saved or
         deleted moves a task's updated_at), whole; each annotation gets its parent
         prediction under ``prediction``, as the snapshot export gives it."""
-        stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        query = {"filters": {"conjunction": "and", "items": [{"filter": "filter:tasks:updated_at",
-                                                               "operator": "greater", "type": "Datetime",
-                                                               "value": stamp}]},
-                 "ordering": ["tasks:updated_at"]}
+        query = updated_since_query(since)
         tasks = []
-        with _calls(self.conn, f"listing the tasks of project {project_id} updated since {stamp}"):
-            for task in self.sdk.tasks.list(project=project_id, query=json.dumps(query), fields="all",
+        with _calls(self.conn, f"listing the tasks of project {project_id} updated since {since.isoformat()}"):
+            for task in self.sdk.tasks.list(project=project_id, query=query, fields="all",
                                             page_size=LIST_PAGE):
                 record = task.dict()
                 predictions = {p.get("id"): p for p in record.get("predictions") or [] if isinstance(p, dict)}
@@ -375,6 +371,15 @@ class LabelStudioClient:
     def create_annotation(self, task_id: int, result: list[dict], **fields: Any) -> Any:
         with _calls(self.conn, f"annotating task {task_id}"):
             return self.sdk.annotations.create(id=task_id, result=result, **fields)
+
+
+def updated_since_query(since: datetime) -> str:
+    """The tasks API's query for tasks updated after ``since`` (see NOTES.md: exactly this
+    time format, UTC), oldest update first."""
+    stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return json.dumps({"filters": {"conjunction": "and", "items": [
+        {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": stamp}]},
+        "ordering": ["tasks:updated_at"]})
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

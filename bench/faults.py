@@ -420,6 +420,20 @@ class Bench:
     def delay(self, window: float) -> float:
         return self.random.uniform(0.0, max(window, 0.05))
 
+    def kill_then_rerun(self, case: "Case", number: int, command: list[str], env: dict, phase: str,
+                        window: float, at_once: bool, where: str = "") -> tuple[str, object | None]:
+        """Run ``command``, SIGKILL the server at a random point of its ``phase``, restart it
+        (at once, or after the command gave up), rerun the command: (what happened, the rerun),
+        the rerun None, and the round recorded as failed, when the rerun failed."""
+        killed = run(command, env, phase, self.server.log, self.delay(window), self.killer(at_once))
+        what = f"{where}{self.restart_text(at_once)}; {case.kill_text(killed)}"
+        self.restart_if_killed()
+        rerun = run(command, env)
+        if rerun.returncode != 0:
+            case.record(number, False, f"{what}; the rerun failed: {rerun.stderr.strip()[-500:]}")
+            return what, None
+        return what, rerun
+
     # -- setup ---------------------------------------------------------------------------
 
     def make_corpus(self) -> None:
@@ -502,14 +516,9 @@ class Bench:
         for number in range(1, self.args.rounds + 1):
             title = f"faults push {number}"
             command = propa(["push", str(self.corpus), "--project", title])
-            at_once = number % 2 == 0
-            killed = run(command, env, SERVER_PHASE, self.server.log, self.delay(reference.window),
-                         self.killer(at_once))
-            what = f"{self.restart_text(at_once)}; {case.kill_text(killed)}"
-            self.restart_if_killed()
-            rerun = run(command, env)
-            if rerun.returncode != 0:
-                case.record(number, False, f"{what}; the rerun failed: {rerun.stderr.strip()[-500:]}")
+            what, rerun = self.kill_then_rerun(case, number, command, env, SERVER_PHASE, reference.window,
+                                               at_once=number % 2 == 0)
+            if rerun is None:
                 continue
             summary = summary_line(rerun.stdout)
             counted = re.search(r"\): (\d+) tasks imported", summary)
@@ -577,14 +586,10 @@ class Bench:
             at_once = number % 4 in (2, 3)
             title = self.project_with_tasks(number) if onto_tasks else f"faults predictions {number}"
             command = self.prediction_push(folder / f"round-{number}.jsonl", title)
-            killed = run(command, env, "pre-annotated", self.server.log, self.delay(windows[onto_tasks]),
-                         self.killer(at_once))
-            where = "onto existing tasks" if onto_tasks else "into a new project"
-            what = f"{where}; {self.restart_text(at_once)}; {case.kill_text(killed)}"
-            self.restart_if_killed()
-            rerun = run(command, env)
-            if rerun.returncode != 0:
-                case.record(number, False, f"{what}; the rerun failed: {rerun.stderr.strip()[-500:]}")
+            where = "onto existing tasks; " if onto_tasks else "into a new project; "
+            what, rerun = self.kill_then_rerun(case, number, command, env, "pre-annotated", windows[onto_tasks],
+                                               at_once, where)
+            if rerun is None:
                 continue
             summary = next((line for line in rerun.stdout.splitlines() if line.startswith("project ")), "")
             counted = re.search(r"(\d+) predictions added, (\d+) tasks already .*, (\d+) new tasks", summary)

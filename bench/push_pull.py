@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from annotate.corpus import Sentence, read_corpus  # noqa: E402
-from annotate.labelstudio import LabelStudioClient, batched  # noqa: E402
+from annotate.labelstudio import LabelStudioClient, batched, updated_since_query  # noqa: E402
 from annotate.pull import pull  # noqa: E402
 from annotate.push import open_project, push_sentences  # noqa: E402
 from annotate.server import start_server, stop_server  # noqa: E402
@@ -73,16 +73,12 @@ def prediction(sentence: Sentence) -> list[dict]:
 def wait_settled(client: LabelStudioClient, project_id: int, quiet: float = 5.0, limit: float = 300.0) -> float:
     """Seconds until no task of the project has been updated for ``quiet`` seconds."""
     import itertools
-    import json as json_module
     from datetime import timedelta
 
     started = time.perf_counter()
     while time.perf_counter() - started < limit:
-        since = (client.server_time() - timedelta(seconds=quiet)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        query = {"filters": {"conjunction": "and", "items": [{"filter": "filter:tasks:updated_at",
-                                                               "operator": "greater", "type": "Datetime",
-                                                               "value": since}]}}
-        recent = list(itertools.islice(client.sdk.tasks.list(project=project_id, query=json_module.dumps(query),
+        query = updated_since_query(client.server_time() - timedelta(seconds=quiet))
+        recent = list(itertools.islice(client.sdk.tasks.list(project=project_id, query=query,
                                                              fields="task_only", page_size=1), 1))
         if not recent:
             return time.perf_counter() - started
