@@ -73,12 +73,12 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotate.labelstudio import EXPORT_TITLE, LabelStudioClient  # noqa: E402
-from annotate.push import push  # noqa: E402
-from annotate.server import (  # noqa: E402
+from annotate.studio.client import EXPORT_TITLE, LabelStudioClient  # noqa: E402
+from annotate.studio.push import push  # noqa: E402
+from annotate.studio.server import (  # noqa: E402
     _alive, _group_alive, _signal_group, port_is_free, server_status, start_server, stop_server,
 )
-from annotate.settings import Connection, config_path, read_config  # noqa: E402
+from annotate.studio.settings import Connection, config_path, read_config  # noqa: E402
 from annotate.taxonomy import load_taxonomy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -438,8 +438,8 @@ class Bench:
 
     def make_corpus(self) -> None:
         """Articles made by cycling the sample articles under new ids, ingested, N sentences kept."""
-        from annotate.articles import read_articles
-        from annotate.corpus import split_article
+        from annotate.text.articles import read_articles
+        from annotate.text.corpus import split_article
 
         articles = list(read_articles([ROOT / "corpus" / "samples"]))
         path = self.work / "articles.jsonl"

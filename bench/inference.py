@@ -9,7 +9,7 @@
    cycled), measured in the same run:
    - (a) baseline: the transformers `pipeline`, fp32, one sentence at a time, as most
      scripts call it (timed on the first --naive sentences);
-   - (b) ours: `train.transformer.TransformerScorer` (batches of similar length,
+   - (b) ours: `train.models.transformer.TransformerScorer` (batches of similar length,
      `torch.inference_mode`, every core);
    - (c) ours on ONNX Runtime with dynamic int8 quantisation (`propa export-onnx`).
    Ratios against (a); and the rate of one of the model's matrix products in fp32 and int8,
@@ -42,11 +42,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotate.corpus import read_sentences  # noqa: E402
+from annotate.text.corpus import read_sentences  # noqa: E402
 from annotate.dataset import read_labelled_jsonl, write_dataset  # noqa: E402
 from annotate.taxonomy import load_taxonomy  # noqa: E402
-from train.config import ScratchConfig, load_train_config  # noqa: E402
-from train.transformer import TransformerScorer, scratch_config, set_threads, train_sentencepiece  # noqa: E402
+from train.models.config import ScratchConfig, load_train_config  # noqa: E402
+from train.models.transformer import TransformerScorer, scratch_config, set_threads, train_sentencepiece  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_SHAPE = ScratchConfig(vocab_size=32005, hidden_size=768, layers=12, heads=12, intermediate_size=3072)
@@ -71,7 +71,7 @@ def throughput(args, texts: list[str], labels: list[str], work: Path) -> None:
     import torch
     from transformers import AutoModelForSequenceClassification, pipeline
 
-    from train.onnx import OnnxScorer, _session, export_graph, quantize_int8
+    from train.models.onnx import OnnxScorer, _session, export_graph, quantize_int8
 
     tokenizer = train_sentencepiece(texts, work / "tokenizer", ScratchConfig(vocab_size=4000), 128, seed=13)
     config = scratch_config(BASE_SHAPE, tokenizer, num_labels=len(labels), problem_type="multi_label_classification")
@@ -124,7 +124,7 @@ def gemm_rates(work: Path, rows: int = 1152) -> tuple[float, float]:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from train.onnx import _session, quantize_int8
+    from train.models.onnx import _session, quantize_int8
 
     rng = np.random.default_rng(13)
     weight = numpy_helper.from_array(rng.standard_normal((768, 3072), dtype=np.float32), "W")
@@ -158,8 +158,8 @@ def cpu_flags() -> str:
 
 
 def trained_model(taxonomy, work: Path, config_name: str = "camembert-scratch.yaml", name: str = "model") -> Path:
-    from train.split import fractions_for, split_dataset
-    from train.training import train_model
+    from train.data.split import fractions_for, split_dataset
+    from train.models.training import train_model
 
     from annotate.dataset import load_dataset_dict, save_dataset_dict
 
@@ -178,8 +178,8 @@ def trained_model(taxonomy, work: Path, config_name: str = "camembert-scratch.ya
 
 
 def agreement(model_dir: Path, texts: list[str], batch_size: int, label: str = "trained offline model") -> None:
-    from train.model import load_model
-    from train.onnx import export_onnx
+    from train.models.model import load_model
+    from train.models.onnx import export_onnx
 
     # as `propa export-onnx` does by default: int8 kept if it agrees on 99 %, else fp32
     result = export_onnx(model_dir, texts, batch_size=batch_size, checked_on="bench texts")
@@ -202,8 +202,8 @@ def agreement(model_dir: Path, texts: list[str], batch_size: int, label: str = "
 def write_stream_corpus(path: Path, count: int) -> int:
     """Articles in JSONL (id, title, text) made by cycling the sample articles' paragraphs
     under new ids, until ``count`` sentences."""
-    from annotate.articles import read_articles
-    from annotate.corpus import split_article
+    from annotate.text.articles import read_articles
+    from annotate.text.corpus import split_article
 
     articles = list(read_articles([ROOT / "corpus" / "samples"]))
     written = 0

@@ -30,14 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotate.corpus import Sentence, read_corpus  # noqa: E402
-from annotate.labelstudio import LabelStudioClient, batched, updated_since_query  # noqa: E402
-from annotate.pull import pull  # noqa: E402
-from annotate.push import open_project, push_sentences  # noqa: E402
-from annotate.server import start_server, stop_server  # noqa: E402
-from annotate.settings import Connection, config_path, read_config  # noqa: E402
+from annotate.text.corpus import Sentence, read_corpus  # noqa: E402
+from annotate.studio.client import LabelStudioClient, batched, updated_since_query  # noqa: E402
+from annotate.studio.pull import pull  # noqa: E402
+from annotate.studio.push import open_project, push_sentences  # noqa: E402
+from annotate.studio.server import start_server, stop_server  # noqa: E402
+from annotate.studio.settings import Connection, config_path, read_config  # noqa: E402
 from annotate.taxonomy import load_taxonomy  # noqa: E402
-from annotate.tasks import sentence_to_task  # noqa: E402
+from annotate.studio.tasks import sentence_to_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,7 +96,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="propa-bench-") as tmp:
         tmp_path = Path(tmp)
-        from annotate.corpus import ingest
+        from annotate.text.corpus import ingest
 
         ingest([ROOT / "corpus" / "samples"], tmp_path / "samples.jsonl", progress=False)
         sentences = synthetic_sentences(args.n, tmp_path / "samples.jsonl")
@@ -155,7 +155,7 @@ def main() -> None:
             t0 = time.perf_counter()
             summary = pull(conn, taxonomy, str(pull_id), tmp_path / "pulled")
             pull_s = time.perf_counter() - t0
-            from annotate.pull import ROWS_FILE
+            from annotate.studio.pull import ROWS_FILE
 
             pulled_ids = [line.split('"', 4)[3] for line in (tmp_path / "pulled" / ROWS_FILE).open(encoding="utf-8")]
             assert summary.counts.rows == args.n and sorted(pulled_ids) == sorted(s.id for s in sentences)

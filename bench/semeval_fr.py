@@ -41,12 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from annotate.dataset import label_strings, load_dataset_dict, save_dataset_dict, write_dataset  # noqa: E402
 from annotate.taxonomy import load_taxonomy  # noqa: E402
-from train.config import load_pretrain_config, load_train_config  # noqa: E402
-from train.model import load_model  # noqa: E402
-from train.semeval import (import_semeval, import_semeval_folders, read_techniques,  # noqa: E402
+from train.models.config import load_pretrain_config, load_train_config  # noqa: E402
+from train.models.model import load_model  # noqa: E402
+from train.data.semeval import (import_semeval, import_semeval_folders, read_techniques,  # noqa: E402
                            score_semeval)
-from train.split import fractions_for, split_dataset  # noqa: E402
-from train.training import train_model  # noqa: E402
+from train.data.split import fractions_for, split_dataset  # noqa: E402
+from train.models.training import train_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEMEVAL = ROOT.parent / "shared" / "data" / "semeval2023-fr" / "train"
@@ -152,7 +152,7 @@ def main() -> None:
             pretrain_config = load_pretrain_config(
                 CONFIGS / "pretrain-scratch.yaml",
                 (f"texts={split}", "split=train", f"output={work / 'pretrain'}", *args.pretrain_overrides))
-            from train.pretrain import pretrain
+            from train.models.pretrain import pretrain
 
             print("\n== pretrained: masked-language-model pre-training on the training articles", flush=True)
             started = time.perf_counter()

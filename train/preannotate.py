@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from annotate.corpus import Sentence
+from annotate.text.corpus import Sentence
 from annotate.cues import Cues, find_cues
-from annotate.labelstudio import batched
+from annotate.studio.client import batched
 from annotate.errors import InputError
-from annotate.predictions import build_prediction, source_results
+from annotate.studio.predictions import build_prediction, source_results
 from annotate.taxonomy import TECHNIQUE_PREFIX, Taxonomy
-from train.model import Model
+from train.models.model import Model
 
 CHUNK = 1024
 
@@ -81,7 +81,7 @@ def sources_version(registry, kinds=None) -> str:
     import hashlib
     import inspect
 
-    import annotate.attribution as attribution
+    import annotate.sources.attribution as attribution
 
     digest = hashlib.sha256(inspect.getsource(attribution).encode())
     if registry is not None and registry.path:
@@ -97,7 +97,7 @@ def preannotate(
     """Write one prediction a line for every sentence not yet in ``out``.
 
     ``model`` scores the techniques (None: sources only); ``cues`` adds the cue rules'
-    spans; ``attributor`` (:class:`annotate.attribution.Attributor`) adds the source spans
+    spans; ``attributor`` (:class:`annotate.sources.attribution.Attributor`) adds the source spans
     with their kind and reliability.
     """
     if model is None and attributor is None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from annotate.labelstudio import LabelStudioClient
-from annotate.server import start_server, stop_server
-from annotate.settings import Connection, config_path, read_config
+from annotate.studio.client import LabelStudioClient
+from annotate.studio.server import start_server, stop_server
+from annotate.studio.settings import Connection, config_path, read_config
 
 
 def free_port() -> int:

@@ -8,17 +8,17 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from annotate.adjudicate import adjudicate
-from annotate.agreement import agreement_report
+from annotate.quality.adjudicate import adjudicate
+from annotate.quality.agreement import agreement_report
 from annotate.cli import cli
-from annotate.corpus import ingest
-from annotate.labelstudio import LabelStudioClient
-from annotate.pull import pull
+from annotate.text.corpus import ingest
+from annotate.studio.client import LabelStudioClient
+from annotate.studio.pull import pull
 from annotate.taxonomy import load_taxonomy
 from tests.conftest import ROOT
 from tests.integration.conftest import signup_annotator
 from tests.integration.test_round_trip import choices, per_region, span
-from tests.test_agreement import CHOSEN, HAND_ALPHA, HAND_KAPPA, SL
+from tests.builders import CHOSEN, HAND_ALPHA, HAND_KAPPA, SL
 
 pytestmark = pytest.mark.integration
 TAX = load_taxonomy()
@@ -27,7 +27,7 @@ GOLD_ROWS = ROOT / "corpus" / "gold" / "gold_fr.jsonl"
 
 def pick_gold_sentences() -> tuple[list[dict], list[dict]]:
     """Two gold sentences whose only technique is speculative_link, two clean ones."""
-    from annotate.gold import read_gold_rows
+    from annotate.quality.gold import read_gold_rows
 
     rows = read_gold_rows(GOLD_ROWS)
     linked = [r for r in rows if r["labels"] == [SL]][:2]

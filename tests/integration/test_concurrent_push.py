@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from annotate.corpus import read_corpus
-from annotate.labelstudio import LabelStudioClient
-from annotate.push import push, push_predictions
-from annotate.settings import Connection
+from annotate.text.corpus import read_corpus
+from annotate.studio.client import LabelStudioClient
+from annotate.studio.push import push, push_predictions
+from annotate.studio.settings import Connection
 from annotate.taxonomy import load_taxonomy
 from tests.integration.conftest import free_port
 
@@ -71,8 +71,8 @@ from pathlib import Path
 start = Path(sys.argv[1])
 while not start.exists():
     time.sleep(0.01)
-from annotate.push import push
-from annotate.settings import Connection
+from annotate.studio.push import push
+from annotate.studio.settings import Connection
 from annotate.taxonomy import load_taxonomy
 summary = push(Path(sys.argv[2]), Connection(sys.argv[3], sys.argv[4]), load_taxonomy(), sys.argv[5],
                batch_size=100, lock=None)

@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from label_studio_sdk.projects.exports.client import ExportsClient
 
 from annotate.cli import cli
-from annotate.corpus import ingest, read_corpus
+from annotate.text.corpus import ingest, read_corpus
 from annotate.errors import ServerError
-from annotate.labelstudio import EXPORT_TITLE, LabelStudioClient
-from annotate.pull import pull
-from annotate.push import open_project, push_sentences
-from annotate.server import DB_NAME, stop_server
+from annotate.studio.client import EXPORT_TITLE, LabelStudioClient
+from annotate.studio.pull import pull
+from annotate.studio.push import open_project, push_sentences
+from annotate.studio.server import DB_NAME, stop_server
 from annotate.taxonomy import load_taxonomy
 from tests.conftest import SAMPLES
 from tests.integration.conftest import free_port

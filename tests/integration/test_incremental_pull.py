@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from annotate.corpus import ingest, read_corpus
-from annotate.pull import ROWS_FILE, STATE_FILE, pull
-from annotate.push import push
+from annotate.text.corpus import ingest, read_corpus
+from annotate.studio.pull import ROWS_FILE, STATE_FILE, pull
+from annotate.studio.push import push
 from annotate.taxonomy import load_taxonomy
 from tests.conftest import SAMPLES
 

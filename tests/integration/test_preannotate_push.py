@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from annotate.corpus import ingest, read_sentences
+from annotate.text.corpus import ingest, read_sentences
 from annotate.cues import load_cues
-from annotate.push import UNCERTAINTY_SAMPLING, push, push_predictions
+from annotate.studio.push import UNCERTAINTY_SAMPLING, push, push_predictions
 from annotate.taxonomy import load_taxonomy
 from tests.conftest import SAMPLES
-from tests.test_training import write_config
-from train.config import load_train_config
-from train.model import load_model
+from tests.builders import write_config
+from train.models.config import load_train_config
+from train.models.model import load_model
 from train.preannotate import preannotate, read_predictions
-from train.training import train_model
+from train.models.training import train_model
 
 pytestmark = pytest.mark.integration
 TAX = load_taxonomy()
@@ -76,7 +76,7 @@ def test_sentences_without_a_task_are_imported_with_their_prediction(server, adm
 
 
 def test_a_new_project_has_a_least_certain_first_tab_made_once(server, admin, tmp_path) -> None:
-    from annotate.push import REVIEW_VIEW
+    from annotate.studio.push import REVIEW_VIEW
 
     ingested = tmp_path / "sentences.jsonl"
     ingest([SAMPLES], ingested, progress=False)
@@ -101,7 +101,7 @@ def test_pull_and_uptake_show_what_annotators_did_with_the_predictions(server, a
     from click.testing import CliRunner
 
     from annotate.cli import cli
-    from annotate.pull import ROWS_FILE, pull
+    from annotate.studio.pull import ROWS_FILE, pull
 
     version, by_sentence = predictions
 

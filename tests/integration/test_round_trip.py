@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from annotate.cli import cli
-from annotate.corpus import ingest, read_corpus
+from annotate.text.corpus import ingest, read_corpus
 from annotate.errors import InputError, ServerError
-from annotate.labelstudio import LabelStudioClient
-from annotate.pull import pull
-from annotate.push import open_project, push, push_sentences
+from annotate.studio.client import LabelStudioClient
+from annotate.studio.pull import pull
+from annotate.studio.push import open_project, push, push_sentences
 from annotate.taxonomy import label_config, load_taxonomy
 from tests.conftest import SAMPLES, read_jsonl
 from tests.integration.conftest import free_port, signup_annotator
@@ -108,7 +108,7 @@ def test_round_trip_with_two_annotators(server, admin, corpus, tmp_path, monkeyp
     divers = vague.text.index("Divers")
     assert row["annotations"][0]["spans"] == [{"start": divers, "end": divers + 6, "text": "Divers", "label": "source",
                                                "kind": "anonymous_vague", "reliability": "unknown"}]
-    from annotate.kinds import annotated_examples
+    from annotate.sources.kinds import annotated_examples
 
     assert annotated_examples(out) == [("Divers", "anonymous_vague")]  # what `--kinds-from` learns from
     row = rows[alleg.id]

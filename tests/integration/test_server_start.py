@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from annotate.cli import cli
-from annotate.server import DB_NAME, stop_server
+from annotate.studio.server import DB_NAME, stop_server
 from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -58,7 +58,7 @@ def test_a_team_server_on_the_network_with_annotator_accounts(tmp_path, monkeypa
 
     import yaml
 
-    from annotate.server import network_address
+    from annotate.studio.server import network_address
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PROPA_HOME", raising=False)

@@ -1,0 +1,41 @@
+"""Options and helpers shared by the `propa` commands (annotate.cli and annotate.cli.training), defined once.
+
+Click lives here and in the two CLI modules only: the domain modules (taxonomy, kinds,
+sources...) hold the choices and texts, never decorators.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from annotate.sources.kinds import KIND_CHOICES, KINDS_HELP
+
+TAXONOMY_HELP = "Taxonomy file (default: configs/taxonomy.yaml of this project, or $PROPA_TAXONOMY)."
+URL_HELP = ("Label Studio URL (default: $LABEL_STUDIO_URL, then the local server's config). "
+            "The API key is read from $LABEL_STUDIO_API_KEY or the local config, never from the command line.")
+
+taxonomy_option = click.option("--taxonomy", "taxonomy_path", envvar="PROPA_TAXONOMY",
+                               type=click.Path(dir_okay=False), help=TAXONOMY_HELP)
+url_option = click.option("--url", help=URL_HELP)
+registry_option = click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
+                               help="Source registry, for kinds and reliability (default: configs/sources.yaml).")
+project_option = click.option("--project", default=None, show_default=False,
+                              help="Project title or id (default: 'Propa : techniques et sources').")
+
+
+def kinds_option(function):
+    """The --kinds and --kinds-from options of the commands that extract attributions."""
+    function = click.option("--kinds-from", "kinds_from", multiple=True, type=click.Path(path_type=Path),
+                            help="With --kinds learned: also learn from these typed source spans (a `propa pull` "
+                                 "folder or its annotations.jsonl, or a gold file). Repeatable.")(function)
+    return click.option("--kinds", "kinds_choice", type=click.Choice(KIND_CHOICES), default="learned",
+                        show_default=True, help=KINDS_HELP)(function)
+
+
+def load_taxonomy_option(path: str | None):
+    """The taxonomy a --taxonomy option names (None: the shipped one, or $PROPA_TAXONOMY)."""
+    from annotate.taxonomy import load_taxonomy
+
+    return load_taxonomy(path)

@@ -1,0 +1,2 @@
+"""Datasets -> models: training configs, the model folder, the TF-IDF, transformer, encoder and
+ensemble models, ONNX export, metrics and evaluation."""
