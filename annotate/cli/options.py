@@ -1,6 +1,6 @@
-"""Options and helpers shared by the `propa` commands (annotate.cli and annotate.cli.training), defined once.
+"""Options and helpers shared by the `propa` commands (the modules of annotate.cli), defined once.
 
-Click lives here and in the two CLI modules only: the domain modules (taxonomy, kinds,
+Click lives in annotate/cli/ only: the domain modules (taxonomy, kinds,
 sources...) hold the choices and texts, never decorators.
 """
 
@@ -39,3 +39,11 @@ def load_taxonomy_option(path: str | None):
     from annotate.taxonomy import load_taxonomy
 
     return load_taxonomy(path)
+
+batch_option = click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
+                            help="Texts scored at once.")
+threads_option = click.option("--threads", default=0, show_default=True, type=click.IntRange(0, 512),
+                              help="CPU threads for a CamemBERT model (0: all cores).")
+runtime_option = click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
+                              help="Score a CamemBERT model with PyTorch, or with its checked ONNX export "
+                                   "(`propa export-onnx`; faster on a CPU).")

@@ -1,0 +1,156 @@
+"""`propa preannotate` and `propa predict`: a model's predictions on new text, and back into Label Studio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from annotate.cli.options import (
+    batch_option,
+    kinds_option,
+    registry_option,
+    runtime_option,
+    taxonomy_option,
+    threads_option,
+)
+from annotate.cli.options import load_taxonomy_option as _taxonomy
+
+
+@click.command("preannotate")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-m", "--model", "model_dir", type=click.Path(path_type=Path),
+              help="Model folder (`propa train`); not needed with --sources-only.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("predictions.jsonl"),
+              show_default=True, help="Predictions JSONL (appended to: a rerun skips the sentences already in it).")
+@click.option("--cues", "cues_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Cue rules (default: configs/cues.yaml).")
+@click.option("--no-cues", is_flag=True, help="Model scores only, no cue rules.")
+@click.option("--no-sources", is_flag=True, help="No source spans (skips the French parser: faster).")
+@click.option("--sources-only", is_flag=True,
+              help="Only the source spans with their kind and reliability (no technique model needed).")
+@registry_option
+@kinds_option
+@click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
+@click.option("--push", is_flag=True, help="Then add the predictions to the Label Studio project.")
+@click.option("--project", default=None, help="With --push: project title or id "
+              "(default: 'Propa : techniques et sources'; created when missing).")
+@click.option("--url", help="With --push: Label Studio URL (default: $LABEL_STUDIO_URL, then the local "
+              "server's config). The API key comes from $LABEL_STUDIO_API_KEY or the local config.")
+@click.option("--uncertainty-sampling", is_flag=True,
+              help="With --push: set the project's sampling so the least certain sentences come first.")
+@batch_option
+@threads_option
+@runtime_option
+@taxonomy_option
+def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_path: Path | None, no_cues: bool,
+                    no_sources: bool, sources_only: bool, registry_path: Path | None, kinds_choice: str,
+                    kinds_from: tuple[Path, ...], encoding: str | None, push: bool, project: str | None,
+                    url: str | None, uncertainty_sampling: bool, batch_size: int, threads: int, runtime: str,
+                    taxonomy_path: str | None) -> None:
+    """Pre-annotate a corpus: one Label Studio prediction per sentence.
+
+    INPUT is articles (any format `propa ingest` reads) or a sentence corpus. Each
+    prediction holds the techniques above their thresholds (choices), the cue spans
+    found by configs/cues.yaml (a rule hit also raises its technique's score), the
+    sources each sentence cites (span, kind, reliability from configs/sources.yaml),
+    the origin of each item, the model_version, every score, and a task score for
+    uncertainty sampling (low: a technique sits near its threshold).
+    """
+    from tqdm.auto import tqdm
+
+    from annotate.text.corpus import read_sentences
+    from annotate.cues import load_cues
+    from train.models.model import load_model
+    from train.preannotate import preannotate
+
+    from annotate.errors import InputError
+
+    if sources_only and (model_dir is not None or no_sources):
+        raise InputError("--sources-only takes no --model and no --no-sources")
+    if not sources_only and model_dir is None:
+        raise InputError("give a model (-m MODEL), or --sources-only")
+    taxonomy = _taxonomy(taxonomy_path)
+    cues = None if no_cues or sources_only else load_cues(taxonomy, cues_path)
+    sentences = read_sentences(input_path, encoding)
+    model = None if sources_only else load_model(model_dir, threads=threads, runtime=runtime)
+    attributor = None
+    if not no_sources:
+        from annotate.sources.attribution import Attributor
+        from annotate.sources.registry import load_registry
+
+        from annotate.sources.kinds import kind_model
+
+        registry = load_registry(registry_path, taxonomy)
+        attributor = Attributor(registry, kinds=kind_model(kinds_choice, kinds_from))
+    if push:  # a wrong URL or token fails now, not after the scoring
+        from annotate.studio.client import LabelStudioClient
+        from annotate.studio.settings import resolve_connection
+
+        LabelStudioClient(resolve_connection(url))
+    total = None
+    if input_path.is_file() and input_path.suffix == ".jsonl":  # a corpus: one sentence a line, an ETA
+        with input_path.open("rb") as handle:
+            total = sum(1 for line in handle if line.strip())
+    with tqdm(total=total, unit=" sentence", desc="pre-annotating") as bar:
+        summary = preannotate(sentences, model, taxonomy, cues, out, batch_size, progress=bar.update,
+                              attributor=attributor)
+    click.echo(f"{summary.written} sentences pre-annotated ({summary.with_techniques} with a technique, "
+               f"{summary.with_cues} with a cue, {summary.with_sources} with a source), {summary.skipped} "
+               f"already in {summary.out}; model_version {summary.model_version}")
+    if push:
+        from annotate.studio.push import DEFAULT_PROJECT, local_lock, push_predictions
+        from annotate.studio.settings import resolve_connection
+        from train.preannotate import read_predictions
+
+        with tqdm(unit=" prediction", desc="pushing") as bar:
+            pushed = push_predictions(resolve_connection(url), taxonomy, project or DEFAULT_PROJECT,
+                                      read_sentences(input_path, encoding), read_predictions(out),
+                                      summary.model_version, uncertainty_sampling, progress=bar.update,
+                                      lock=local_lock(), on_wait=lambda: click.echo(
+                                          "another propa push from this machine is running: waiting for it "
+                                          "to finish...", err=True))
+        click.echo(f"project {pushed.project_id}: {pushed.added} predictions added, {pushed.already_there} "
+                   f"tasks already had this model version, {pushed.imported_tasks} new tasks with their "
+                   f"prediction; project model_version {pushed.model_version}")
+        click.echo(f"review at {pushed.project_url}")
+
+@click.command("predict")
+@click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "semeval"]), default="jsonl", show_default=True,
+              help="jsonl: one line per text with labels, scores and model_version; semeval: the official "
+                   "subtask-3 file (INPUT must be a SemEval folder).")
+@click.option("--split", help="With a dataset folder as INPUT: the split (default: test).")
+@click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
+@batch_option
+@threads_option
+@runtime_option
+def predict_cli(model_dir: Path, input_path: Path, out: Path, fmt: str, split: str | None,
+                encoding: str | None, batch_size: int, threads: int, runtime: str) -> None:
+    """Label texts with a trained model (at its saved thresholds).
+
+    INPUT is a dataset folder, a sentence corpus (`propa ingest`), articles (split
+    into sentences here), or with --format semeval a SemEval folder. The output file
+    appears only once complete.
+    """
+    from tqdm.auto import tqdm
+
+    from train.models.evaluate import predict_file, predict_semeval, read_records
+    from train.models.model import load_model
+    from train.data.semeval import write_predictions
+
+    model = load_model(model_dir, threads=threads, runtime=runtime)
+    if fmt == "semeval":
+        predicted = predict_semeval(model, input_path, batch_size)
+        count = write_predictions(((a, line, labels) for (a, line), labels in predicted.items()), out)
+    else:
+        with tqdm(unit=" text", desc="predicting") as bar:
+            count = predict_file(model, read_records(input_path, split, encoding), out, batch_size,
+                                 progress=bar.update)
+    click.echo(f"{count} predictions ({model.model_version}) -> {out}")
+
+
+COMMANDS = (preannotate_cli, predict_cli)
