@@ -155,7 +155,7 @@ def main() -> None:
             t0 = time.perf_counter()
             summary = pull(conn, taxonomy, str(pull_id), tmp_path / "pulled")
             pull_s = time.perf_counter() - t0
-            from annotate.studio.pull import ROWS_FILE
+            from annotate.studio.pulled import ROWS_FILE
 
             pulled_ids = [line.split('"', 4)[3] for line in (tmp_path / "pulled" / ROWS_FILE).open(encoding="utf-8")]
             assert summary.counts.rows == args.n and sorted(pulled_ids) == sorted(s.id for s in sentences)

@@ -34,7 +34,7 @@ def agreement_cli(pulled: Path, gold_path: Path | None, low: float, min_items: i
     says how many items it rests on.
     """
 
-    from annotate.quality.adjudicate import read_pulled_rows
+    from annotate.studio.pulled import read_pulled_rows
     from annotate.quality.agreement import agreement_report, format_agreement
     from annotate.files import atomic_write
     from annotate.quality.gold import read_gold_rows
@@ -66,7 +66,7 @@ def uptake_cli(pulled: Path, out: Path | None, json_out: Path | None, taxonomy_p
     time on tasks annotated without a pre-annotation.
     """
 
-    from annotate.quality.adjudicate import read_pulled_rows
+    from annotate.studio.pulled import read_pulled_rows
     from annotate.files import atomic_write
     from annotate.quality.uptake import by_technique, format_uptake, uptake_report
 
@@ -108,8 +108,8 @@ def adjudicate_cli(pulled: Path, out: Path, strategy: str, expert: str | None, r
     whether it was kept, dropped or left for review, and how (e.g. "majority 2/3").
     Rerun with --review after reviewers have answered to take their answers.
     """
-    from annotate.quality.adjudicate import ADJUDICATED_FILE, adjudicate, read_pulled_rows, write_adjudicated
-    from annotate.studio.pull import DATASET_DIR
+    from annotate.quality.adjudicate import ADJUDICATED_FILE, adjudicate, write_adjudicated
+    from annotate.studio.pulled import DATASET_DIR, read_pulled_rows
     from annotate.studio.push import DEFAULT_PROJECT
 
     taxonomy = _taxonomy(taxonomy_path)

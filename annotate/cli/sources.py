@@ -87,7 +87,7 @@ def sources_suggest_cli(pulled: Path, out: Path | None, min_annotations: int, re
     Named sources that annotators marked but the registry lacks, or rates with another
     kind or reliability, as YAML entries to review before adding them to the registry.
     """
-    from annotate.quality.adjudicate import read_pulled_rows
+    from annotate.studio.pulled import read_pulled_rows
     from annotate.files import atomic_write
     from annotate.sources.registry import load_registry, suggest, suggestions_yaml
 

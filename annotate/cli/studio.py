@@ -68,7 +68,8 @@ def pull_cli(project: str | None, url: str | None, taxonomy_path: str | None, ou
     filled, only the tasks updated since are fetched and merged (deleted annotations
     included); --full exports everything (and sees deleted tasks).
     """
-    from annotate.studio.pull import DATASET_DIR, ROWS_FILE, pull
+    from annotate.studio.pull import pull
+    from annotate.studio.pulled import DATASET_DIR, ROWS_FILE
     from annotate.studio.push import DEFAULT_PROJECT
     from annotate.studio.settings import resolve_connection
 

@@ -168,24 +168,6 @@ def review_task(row: dict, resolved: dict, taxonomy: Taxonomy, model_version: st
     return {"data": data, "predictions": [prediction]}
 
 
-def read_pulled_rows(path) -> list[dict]:
-    """Rows written by `propa pull`: its output folder (annotations.jsonl) or that file."""
-    from pathlib import Path
-
-    from annotate.text.articles import jsonl_records
-    from annotate.studio.pull import ROWS_FILE
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / ROWS_FILE
-    rows = []
-    for where, record in jsonl_records(path):
-        if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("annotations"), list):
-            raise InputError(f"{where}: not a row of `propa pull` (expected id and annotations)")
-        rows.append(record)
-    return rows
-
-
 @dataclass(frozen=True)
 class ReviewSummary:
     project_id: int
@@ -267,7 +249,7 @@ def write_adjudicated(resolved: list[dict], taxonomy: Taxonomy, out) -> None:
 
     from annotate.dataset import write_dataset
     from annotate.files import atomic_write
-    from annotate.studio.pull import DATASET_DIR, SPLIT
+    from annotate.studio.pulled import DATASET_DIR, SPLIT
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

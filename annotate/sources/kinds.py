@@ -93,7 +93,7 @@ def annotated_examples(path: Path) -> list[tuple[str, str]]:
     """(mention, kind) pairs from typed source spans: a `propa pull` folder or its
     annotations.jsonl (every annotator's source spans that have a kind), or a gold file."""
     from annotate.text.articles import jsonl_records
-    from annotate.studio.pull import ROWS_FILE
+    from annotate.studio.pulled import ROWS_FILE
 
     path = Path(path)
     if path.is_dir():

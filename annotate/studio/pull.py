@@ -21,14 +21,11 @@ from annotate.errors import PropaError
 from annotate.studio.export import PullCounts, task_to_row
 from annotate.files import atomic_write
 from annotate.studio.client import LabelStudioClient
+from annotate.studio.pulled import DATASET_DIR, ROWS_FILE, SPLIT, STATE_FILE, read_pulled_rows, read_state
 from annotate.studio.settings import Connection
 from annotate.taxonomy import Taxonomy
 
-ROWS_FILE = "annotations.jsonl"
-DATASET_DIR = "dataset"
-STATE_FILE = "pull.json"
 OVERLAP = timedelta(seconds=10)
-SPLIT = "all"  # one split; `propa data split` (the training issue) makes train/dev/test
 
 
 @dataclass(frozen=True)
@@ -50,20 +47,6 @@ def recount(rows: list[dict]) -> PullCounts:
         counts.ties += bool(row.get("ties"))
         counts.label_counts.update(row["labels"])
     return counts
-
-
-def read_state(out: Path) -> dict | None:
-    try:
-        state = json.loads((Path(out) / STATE_FILE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return state if isinstance(state, dict) else None
-
-
-def _read_rows(out: Path) -> list[dict]:
-    from annotate.quality.adjudicate import read_pulled_rows
-
-    return read_pulled_rows(Path(out) / ROWS_FILE)
 
 
 def rows_from_export(
@@ -98,7 +81,7 @@ def pull(conn: Connection, taxonomy: Taxonomy, project: str, out: Path, full: bo
     if fits:
         since = datetime.fromisoformat(state["pulled_at"]) - overlap
         tasks = client.tasks_updated_since(found.id, since)
-        by_task = {row["task_id"]: row for row in _read_rows(out)}
+        by_task = {row["task_id"]: row for row in read_pulled_rows(out)}
         fresh = PullCounts()
         for task in tasks:
             row = task_to_row(task, taxonomy, annotators, fresh)

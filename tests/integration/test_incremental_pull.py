@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from annotate.text.corpus import ingest, read_corpus
-from annotate.studio.pull import ROWS_FILE, STATE_FILE, pull
+from annotate.studio.pull import pull
+from annotate.studio.pulled import ROWS_FILE, STATE_FILE
 from annotate.studio.push import push
 from annotate.taxonomy import load_taxonomy
 from tests.conftest import SAMPLES

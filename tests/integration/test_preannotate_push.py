@@ -101,7 +101,8 @@ def test_pull_and_uptake_show_what_annotators_did_with_the_predictions(server, a
     from click.testing import CliRunner
 
     from annotate.cli import cli
-    from annotate.studio.pull import ROWS_FILE, pull
+    from annotate.studio.pull import pull
+    from annotate.studio.pulled import ROWS_FILE
 
     version, by_sentence = predictions
 
