@@ -166,7 +166,7 @@ def read_labelled_jsonl(path: Path, taxonomy: Taxonomy) -> list[dict]:
     offsets, an article's sentences are taken to follow each other, one space apart, in
     file order. A label the taxonomy does not know is an error naming the line.
     """
-    from annotate.text.articles import jsonl_records
+    from annotate.files import jsonl_records
     from annotate.text.corpus import sentence_id
 
     path = Path(path)

@@ -1,13 +1,18 @@
-"""Writing files so that a failure never leaves a half-written output behind."""
+"""Reading and writing files: text and JSONL read one line at a time with one error line naming the
+file (and the line) for anything wrong in it; outputs written so that a failure never leaves a
+half-written file behind."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
+
+from annotate.errors import InputError
 
 
 @contextlib.contextmanager
@@ -88,3 +93,98 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# -- reading ----------------------------------------------------------------------------
+
+def jsonl_records(path: Path, encoding: str | None = None, expected: str = "not text",
+                  allow_empty: bool = False) -> Iterator[tuple[str, object]]:
+    """``("file:line", record)`` for every non-blank line of a JSONL file, read one line at a
+    time (memory does not grow with the file); an error naming the line for malformed JSON,
+    and the file for a missing, empty, binary or undecodable one, or one without any record.
+    ``expected`` ends the message for a NUL byte ("binary file (...), not a JSONL corpus");
+    ``allow_empty`` yields nothing for a file without records, for the caller to say what is missing.
+
+    The one JSONL reader of the project: every JSONL input goes through it, except the append-only
+    prediction file `propa preannotate` resumes (train/preannotate.py), whose torn last line is
+    cut off rather than refused."""
+    yield from _records(Path(path), _lines(Path(path), encoding, expected, allow_empty), expected, allow_empty)
+
+
+def _lines(path: Path, encoding: str | None, expected: str = "not text", allow_empty: bool = False) -> Iterator[str]:
+    """The decoded lines of a text file, one at a time, with :func:`read_text_file`'s checks."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: a folder, not a file") from None
+    offset = 0
+    blank = True
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if b"\x00" in raw:
+                raise InputError(nul_message(path, expected))
+            line = _decode_line(raw, path, encoding, offset, first=number == 1)
+            offset += len(raw)
+            blank = blank and not line.strip()
+            yield line
+    if blank and not allow_empty:
+        raise InputError(f"{path}: empty file")
+
+
+def _records(path: Path, lines: Iterator[str], expected: str, allow_empty: bool) -> Iterator[tuple[str, object]]:
+    count = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        origin = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{origin}: malformed JSON ({err.msg} at column {err.colno})") from None
+        if "\\u0000" in line and holds_nul(record):  # the only way JSON text spells a NUL
+            raise InputError(nul_message(path, expected))
+        count += 1
+        yield origin, record
+    if not count and not allow_empty:
+        raise InputError(f"{path}: no records")
+
+
+def _decode_line(raw: bytes, path: Path, encoding: str | None, offset: int, first: bool) -> str:
+    """One line of a text file, decoded as :func:`read_text_file` decodes the whole file."""
+    try:
+        text = raw.decode("utf-8-sig" if first else "utf-8") if encoding is None else raw.decode(encoding)
+    except LookupError:
+        raise InputError(f"unknown encoding '{encoding}' (given with --encoding)") from None
+    except UnicodeDecodeError as err:
+        if encoding is None:
+            raise InputError(
+                f"{path}: not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset {offset + err.start}); "
+                "if you know its encoding, rerun with --encoding (e.g. --encoding cp1252)"
+            ) from None
+        raise InputError(
+            f"{path}: cannot be decoded as {encoding} (offset {offset + err.start}: {err.reason})") from None
+    if first and encoding is not None:
+        text = text.lstrip("\ufeff")
+    return text.rstrip("\r\n")
+
+
+def nul_message(path: Path, expected: str) -> str:
+    """The one line for a NUL character, raw or written ``\\u0000`` in JSON: the same for both."""
+    return f"{path}: binary file (it contains NUL bytes), {expected}"
+
+
+def holds_nul(value: object) -> bool:
+    """A NUL character in any string of a decoded JSON value, keys included.
+
+    JSON can carry one escaped as ``\\u0000`` past the raw-byte check; Label Studio and
+    most tools downstream treat NUL as the end of a string, so it is refused like a raw one.
+    """
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
+    return False

@@ -251,7 +251,7 @@ def summarise(articles: list[GoldArticle]) -> GoldSummary:
 
 def read_gold_rows(path: Path) -> list[dict]:
     """The rows of a built ``gold_fr.jsonl``."""
-    from annotate.text.articles import jsonl_records
+    from annotate.files import jsonl_records
 
     rows = []
     for where, record in jsonl_records(Path(path)):

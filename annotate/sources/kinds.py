@@ -92,7 +92,7 @@ def gold_examples(path: Path, articles: set[str] | None = None) -> list[tuple[st
 def annotated_examples(path: Path) -> list[tuple[str, str]]:
     """(mention, kind) pairs from typed source spans: a `propa pull` folder or its
     annotations.jsonl (every annotator's source spans that have a kind), or a gold file."""
-    from annotate.text.articles import jsonl_records
+    from annotate.files import jsonl_records
     from annotate.studio.pulled import ROWS_FILE
 
     path = Path(path)

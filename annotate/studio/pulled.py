@@ -31,7 +31,7 @@ def read_state(out: Path) -> dict | None:
 
 def read_pulled_rows(path) -> list[dict]:
     """Rows written by `propa pull`: its output folder (annotations.jsonl) or that file."""
-    from annotate.text.articles import jsonl_records
+    from annotate.files import jsonl_records
 
     path = Path(path)
     if path.is_dir():

@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Iterator
 
-from annotate.text.articles import Article, holds_nul, nul_message, read_articles
+from annotate.files import jsonl_records
+from annotate.text.articles import Article, read_articles
 from annotate.errors import InputError
 from annotate.files import atomic_write
 from annotate.text.segment import Span, segment
@@ -190,24 +191,8 @@ def read_corpus(path: Path) -> Iterator[Sentence]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            origin = f"{path}:{number}"
-            if b"\x00" in raw:
-                raise InputError(nul_message(path, "not a JSONL corpus"))
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise InputError(f"{origin}: not valid UTF-8") from None
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise InputError(f"{origin}: malformed JSON ({err.msg} at column {err.colno})") from None
-            if "\\u0000" in line and holds_nul(record):  # a NUL escaped in JSON is still a NUL
-                raise InputError(nul_message(path, "not a JSONL corpus"))
-            yield sentence_from_dict(record, origin)
+    for origin, record in jsonl_records(path, expected="not a JSONL corpus", allow_empty=True):
+        yield sentence_from_dict(record, origin)
 
 
 def _first_record(path: Path) -> object:

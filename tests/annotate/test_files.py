@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from annotate.text.articles import jsonl_records
+from annotate.files import jsonl_records
 from annotate.errors import InputError
 
 
