@@ -40,15 +40,15 @@ def cli() -> None:
       propa sources profile NEW                        who each article cites
 
     \b
-    Where each step's code lives (commands listed below in the same order):
-      annotate/text/       articles -> sentences              ingest
-      annotate/studio/     Label Studio: server, tasks        server, push, pull
-      annotate/quality/    agreement, adjudication, gold      agreement, adjudicate, gold, uptake
-      annotate/sources/    registry, attribution rules        sources
-      annotate/taxonomy.py the techniques and labeling config taxonomy
-      train/data/          datasets: import, split            import-semeval, data
-      train/models/        training, evaluation, ONNX         train, pretrain, evaluate, export-onnx, encoder
-      train/preannotate.py predictions -> Label Studio        preannotate, predict
+    Where each step's code lives (the commands below, in the same order):
+      annotate/text/        articles -> sentences           ingest
+      annotate/studio/      Label Studio: server, tasks     server, push, pull
+      annotate/quality/     agreement, adjudication, gold   agreement, uptake, adjudicate, gold
+      annotate/sources/     registry, attribution rules     sources
+      annotate/taxonomy.py  techniques, labeling config     taxonomy
+      train/data/           datasets: import, split         import-semeval, data
+      train/models/         training, evaluation, ONNX      train, pretrain, evaluate, export-onnx, encoder
+      train/preannotate.py  predictions -> Label Studio     preannotate, predict
 
     State (the local server, its log and the connection config) lives in ./.propa,
     or in $PROPA_HOME.
