@@ -1,6 +1,6 @@
 """Agreement and adjudication on a real Label Studio: three annotators who signed up like
 people annotate gold sentences with chosen disagreements; the figures equal the ones
-worked out by hand (tests/test_agreement.py), and the review project shows the
+worked out by hand (tests/annotate/quality/test_agreement.py), and the review project shows the
 disagreements, takes a reviewer's answer, and is not filled twice."""
 
 from __future__ import annotations
