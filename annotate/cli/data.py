@@ -45,9 +45,11 @@ def import_semeval_cli(paths: tuple[Path, ...], level: str, out: Path, languages
         parts.append(f"{len({row['article_id'] for row in rows})} articles, {len(rows)} {level}s in all")
     click.echo(f"{'; '.join(parts)} -> {out}")
 
+
 @click.group("data", cls=PropaGroup)
 def data_cli() -> None:
     """Split datasets and count their labels."""
+
 
 @data_cli.command("from-jsonl")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -68,6 +70,7 @@ def data_from_jsonl_cli(path: Path, out: Path, taxonomy_path: str | None) -> Non
     labelled = sum(1 for row in rows if row["labels"])
     click.echo(f"{len({r['article_id'] for r in rows})} articles, {len(rows)} sentences "
                f"({labelled} with a technique) -> {out}")
+
 
 @data_cli.command("split")
 @click.argument("data", type=click.Path(path_type=Path))
@@ -104,6 +107,7 @@ def data_split_cli(data: Path, out: Path, dev: float, test: float, seed: int, ev
         others = sum(1 for code in row_languages(pooled) if code != eval_language)
         sizes += f" (dev/test: '{eval_language}' only; train has {others} rows of other languages)"
     click.echo(f"{sizes} -> {out}")
+
 
 @data_cli.command("stats")
 @click.argument("data", type=click.Path(path_type=Path))

