@@ -48,7 +48,7 @@ def import_semeval_cli(paths: tuple[Path, ...], level: str, out: Path, languages
 
 @click.group("data", cls=PropaGroup)
 def data_cli() -> None:
-    """Split datasets and count their labels."""
+    """Build, merge and split datasets, and count their labels."""
 
 
 @data_cli.command("from-jsonl")
@@ -70,6 +70,32 @@ def data_from_jsonl_cli(path: Path, out: Path, taxonomy_path: str | None) -> Non
     labelled = sum(1 for row in rows if row["labels"])
     click.echo(f"{len({r['article_id'] for r in rows})} articles, {len(rows)} sentences "
                f"({labelled} with a technique) -> {out}")
+
+
+@data_cli.command("merge")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Dataset folder to write.")
+@click.option("--into", default=None, metavar="SPLIT",
+              help="Split for the rows of unsplit inputs  [default: train when an input has one, else all].")
+@taxonomy_option
+def data_merge_cli(paths: tuple[Path, ...], out: Path, into: str | None, taxonomy_path: str | None) -> None:
+    """Merge datasets: pulls, gold sets, imports, labelled JSONL -> one dataset.
+
+    PATHS are dataset folders (a `propa pull --out` folder reads its dataset/) or labelled .jsonl
+    files, in order: when the same sentence id comes twice, the later input wins (its text, labels
+    and annotations), counted and reported per input; the row stays in the split it was first
+    seen in, so a held-out split keeps its sentences. Splits are kept; rows of unsplit inputs
+    go to --into.
+    """
+    from train.data.merge import merge_datasets
+
+    summary = merge_datasets(list(paths), _taxonomy(taxonomy_path), out, into)
+    splits = ", ".join(f"{split} {n}" for split, n in summary.splits.items())
+    for count in summary.inputs:
+        click.echo(f"{count.path}: {count.rows} rows, {count.new} new, {count.replaced} replacing an earlier input's")
+    click.echo(f"{sum(summary.splits.values())} rows ({splits}); {summary.replaced} replaced by a later input "
+               f"-> {summary.out}")
 
 
 @data_cli.command("split")
