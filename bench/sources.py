@@ -7,6 +7,8 @@ pronouns resolve to the article's last named source) against the gold attributio
 have a mention in the sentence: precision, recall and F1 of the source spans, matched one
 to one, by exact offsets and by overlap; and the accuracy of the kind over the spans
 matched by overlap. Prints the time per sentence and, with --errors, examples of misses.
+Each rule of `annotate.sources.attribution.rules.RULES` gets a line of its own: the source spans
+it gave (what no earlier rule had taken) and their precision by overlap.
 Targets (issue 6): overlap F1 >= 0.85, kind accuracy >= 0.85.
 
 Kinds are measured twice: from the rules alone, and with the learned kind model
@@ -25,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotate.sources.attribution import extract_parsed, french_pipeline  # noqa: E402
+from annotate.sources.attribution import LABELS, RULES, ArticleState, extract_parsed, french_pipeline  # noqa: E402
 from annotate.sources.kinds import GOLD, KindModel, gold_examples  # noqa: E402
 from annotate.quality.gold import read_gold_rows  # noqa: E402
 from annotate.sources.registry import load_registry  # noqa: E402
@@ -56,12 +58,14 @@ def prf(matched: int, predicted: int, gold: int) -> tuple[float, float, float]:
 
 def extract_docs(article_rows: list[dict], docs: list, registry, kinds) -> list[list]:
     """The attributions of an article's parsed sentences, in reading order."""
-    last_named: dict = {}
-    return [extract_parsed(row["text"], doc, registry, last_named, kinds) for row, doc in zip(article_rows, docs)]
+    state = ArticleState()
+    return [extract_parsed(row["text"], doc, registry, state, kinds) for row, doc in zip(article_rows, docs)]
 
 
 def score(articles: dict[str, list[dict]], found_by_article: dict[str, list[list]]):
-    """Counts, kind right/wrong, kind confusions, misses, spurious spans and wrong kinds."""
+    """Counts, kind right/wrong, kind confusions, misses, spurious spans and wrong kinds; the
+    counts have ("rule", name) and ("rule matched", name): the spans of each rule, and those matched."""
+    rule_of = {label: rule.__name__ for rule, labels in LABELS.items() for label in labels}
     counts, kinds, confusion = Counter(), Counter(), Counter()
     misses, spurious, wrong_kinds = [], [], []
     for article_id, article_rows in articles.items():
@@ -93,6 +97,9 @@ def score(articles: dict[str, list[dict]], found_by_article: dict[str, list[list
                                         predicted_with_mention[i].kind))
             hit_gold = {j for _, j in pairs}
             hit_pred = {i for i, _ in pairs}
+            for i, attribution in enumerate(predicted_with_mention):
+                counts["rule", rule_of[attribution.rule]] += 1
+                counts["rule matched", rule_of[attribution.rule]] += i in hit_pred
             misses += [(row["text"], gold[j]["mention"]["text"]) for j in range(len(gold)) if j not in hit_gold]
             spurious += [(row["text"], predicted_with_mention[i].mention.text, predicted_with_mention[i].rule)
                          for i in range(len(spans)) if i not in hit_pred]
@@ -141,6 +148,10 @@ def main() -> None:
     for name in ("exact", "overlap"):
         p, r, f = prf(counts[name], counts["predicted"], counts["gold"])
         print(f"source spans, {name:7}: precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
+    for rule in RULES:
+        hits, matched = counts["rule", rule.__name__], counts["rule matched", rule.__name__]
+        print(f"  rule {rule.__name__:14}: {hits:4} spans, overlap precision "
+              + (f"{matched / hits:.3f}" if hits else "-"))
     total = kinds["right"] + kinds["wrong"]
     print(f"kind accuracy on the {total} spans matched by overlap: rules {kinds['right'] / total if total else 0:.3f}, "
           f"with the learned kind model {learned['right'] / total if total else 0:.3f}"

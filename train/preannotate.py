@@ -77,13 +77,19 @@ def done_ids(out: Path, model_version: str) -> set[str]:
 
 def sources_version(registry, kinds=None) -> str:
     """The model_version of predictions made by the attribution rules alone (--sources-only):
-    the rules' code, the registry file and the kind model (its code and examples), hashed."""
+    the rules' code (every module of the package, by name), the word lists loaded, the registry
+    file and the kind model (its code and examples), hashed."""
     import hashlib
+    import importlib
     import inspect
+    import pkgutil
 
     import annotate.sources.attribution as attribution
 
     digest = hashlib.sha256(inspect.getsource(attribution).encode())
+    for name in sorted(module.name for module in pkgutil.iter_modules(attribution.__path__)):
+        digest.update(inspect.getsource(importlib.import_module(f"{attribution.__name__}.{name}")).encode())
+    digest.update(attribution.words().sha256.encode())  # the bytes of the word-list file read
     if registry is not None and registry.path:
         digest.update(Path(registry.path).read_bytes())
     digest.update((kinds.fingerprint if kinds is not None else "kinds:rules").encode())

@@ -104,3 +104,27 @@ def test_sources_only_needs_no_model(tmp_path: Path) -> None:
     assert kinds == [["anonymous_vague"]]
     done = CliRunner().invoke(cli, ["preannotate", str(SAMPLES), "-o", str(tmp_path / "x.jsonl")])
     assert done.exit_code == 1 and "give a model (-m MODEL), or --sources-only" in done.output
+
+
+def test_the_sources_version_changes_with_the_word_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word added to a list of configs/attribution.yaml changes what the rules find: the
+    model_version of source pre-annotations changes with it."""
+    import annotate.sources.attribution.word_lists as word_lists
+    from annotate.defaults import configs_dir
+    from annotate.sources.attribution import reporting_lemma, words
+    from train.preannotate import sources_version
+
+    shipped = sources_version(None)
+    copy = tmp_path / "attribution.yaml"
+    text = (configs_dir() / "attribution.yaml").read_text(encoding="utf-8")
+    copy.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(word_lists, "configs_dir", lambda: tmp_path)
+    try:
+        words.cache_clear()
+        assert sources_version(None) == shipped  # the same bytes
+        copy.write_text(text.replace("chuchoter,", "chuchoter, susurrer,"), encoding="utf-8")
+        words.cache_clear()
+        assert sources_version(None) != shipped
+    finally:
+        words.cache_clear()  # the shipped lists again for the tests after this one
+        reporting_lemma.cache_clear()

@@ -80,7 +80,7 @@ def test_a_corpus_ingested_with_sources_is_profiled_without_parsing_again(tmp_pa
     def no_parser(*args, **kwargs):
         raise AssertionError("the stored attributions should have been used")
 
-    monkeypatch.setattr(annotate.sources.attribution, "french_pipeline", no_parser)
+    monkeypatch.setattr(annotate.sources.attribution.stored, "french_pipeline", no_parser)
     stored = tmp_path / "stored.jsonl"
     done = runner.invoke(cli, ["sources", "profile", str(corpus), "-o", str(stored)])
     assert done.exit_code == 0, done.output
