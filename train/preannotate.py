@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from annotate.text.corpus import Sentence
-from annotate.cues import Cues, find_cues
-from annotate.studio.client import batched
+from annotate.cues import Cues
 from annotate.errors import InputError
-from annotate.studio.predictions import build_prediction, source_results
-from annotate.taxonomy import TECHNIQUE_PREFIX, Taxonomy
+from annotate.studio.client import batched
+from annotate.taxonomy import CUE_LABELS, SOURCE_LABELS, TECHNIQUE_PREFIX, Taxonomy
+from annotate.text.corpus import Sentence
 from train.models.model import Model
+from train.predictor import Predictor
 
 CHUNK = 1024
 
@@ -33,17 +33,6 @@ class PreannotateSummary:
     with_cues: int
     with_sources: int = 0
     model_version: str = ""
-
-
-def check_model_labels(model: Model, taxonomy: Taxonomy) -> None:
-    """A model whose labels are not the taxonomy's would write predictions nobody can review."""
-    if list(model.labels) != list(taxonomy.label_names):
-        missing = sorted(set(taxonomy.label_names) - set(model.labels))
-        extra = sorted(set(model.labels) - set(taxonomy.label_names))
-        detail = "; ".join(part for part in (f"not in the model: {', '.join(missing)}" if missing else "",
-                                             f"not in the taxonomy: {', '.join(extra)}" if extra else "") if part)
-        raise InputError(f"{model.path}: the model's labels differ from {taxonomy.path} "
-                         f"({detail or 'same labels, another order'}); retrain it on data of this taxonomy")
 
 
 def done_ids(out: Path, model_version: str) -> set[str]:
@@ -75,27 +64,6 @@ def done_ids(out: Path, model_version: str) -> set[str]:
     return ids
 
 
-def sources_version(registry, kinds=None) -> str:
-    """The model_version of predictions made by the attribution rules alone (--sources-only):
-    the rules' code (every module of the package, by name), the word lists loaded, the registry
-    file and the kind model (its code and examples), hashed."""
-    import hashlib
-    import importlib
-    import inspect
-    import pkgutil
-
-    import annotate.sources.attribution as attribution
-
-    digest = hashlib.sha256(inspect.getsource(attribution).encode())
-    for name in sorted(module.name for module in pkgutil.iter_modules(attribution.__path__)):
-        digest.update(inspect.getsource(importlib.import_module(f"{attribution.__name__}.{name}")).encode())
-    digest.update(attribution.words().sha256.encode())  # the bytes of the word-list file read
-    if registry is not None and registry.path:
-        digest.update(Path(registry.path).read_bytes())
-    digest.update((kinds.fingerprint if kinds is not None else "kinds:rules").encode())
-    return f"sources@{digest.hexdigest()[:12]}"
-
-
 def preannotate(
     sentences: Iterable[Sentence], model: Model | None, taxonomy: Taxonomy, cues: Cues | None, out: Path,
     batch_size: int = 32, progress: Callable[[int], None] | None = None, attributor=None,
@@ -104,64 +72,49 @@ def preannotate(
 
     ``model`` scores the techniques (None: sources only); ``cues`` adds the cue rules'
     spans; ``attributor`` (:class:`annotate.sources.attribution.Attributor`) adds the source spans
-    with their kind and reliability.
+    with their kind and reliability. The predictions are :class:`train.predictor.Predictor`'s, the
+    backend's too; an ``out`` written by another version (another model, or other attribution
+    rules) is refused.
     """
-    if model is None and attributor is None:
-        raise InputError("nothing to pre-annotate with: give a model, or ask for sources")
-    if model is not None:
-        check_model_labels(model, taxonomy)
-        version = model.model_version
-        thresholds = dict(zip(model.labels, model.meta.thresholds))
-    else:
-        version, thresholds = sources_version(attributor.registry, attributor.kinds), {}
+    predictor = Predictor(taxonomy, model, cues, attributor)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    seen = done_ids(out, version)
+    seen = done_ids(out, predictor.version)
     written = skipped = with_techniques = with_cues = with_sources = 0
     with out.open("a", encoding="utf-8") as handle:
         for chunk in batched(sentences, CHUNK):
             todo = [s for s in chunk if s.id not in seen]
             skipped += len(chunk) - len(todo)
             if todo:
-                texts = [s.text for s in todo]
-                scores = model.scores(texts, batch_size=batch_size) if model is not None else [()] * len(todo)
-                found = attributor([(s.article_id, s.text, s.outlet) for s in todo]) if attributor else [[]] * len(todo)
-                labels = model.labels if model is not None else []
                 lines = []
-                for sentence, row, attributions in zip(todo, scores, found):
-                    hits = find_cues(sentence.text, cues) if cues is not None else []
-                    sources = source_results(attributions, taxonomy, attributor.registry) if attributor else []
-                    prediction = build_prediction(sentence.id, dict(zip(labels, map(float, row))), thresholds,
-                                                  hits, taxonomy, version, sources=sources)
-                    with_techniques += any(item["from_name"].startswith(TECHNIQUE_PREFIX)
-                                           for item in prediction["result"])
-                    with_cues += bool(hits)
-                    with_sources += bool(sources)
-                    seen.add(sentence.id)
+                for prediction in predictor.predict(todo, batch_size=batch_size):
+                    controls = {item["from_name"] for item in prediction["result"]}
+                    with_techniques += any(name.startswith(TECHNIQUE_PREFIX) for name in controls)
+                    with_cues += CUE_LABELS in controls
+                    with_sources += SOURCE_LABELS in controls
+                    seen.add(prediction["sentence_id"])
                     lines.append(json.dumps(prediction, ensure_ascii=False) + "\n")
                 handle.write("".join(lines))
                 handle.flush()  # a crash loses at most the chunk being scored
                 written += len(todo)
             if progress is not None:
                 progress(len(chunk))
-    return PreannotateSummary(out, written, skipped, with_techniques, with_cues, with_sources, version)
+    return PreannotateSummary(out, written, skipped, with_techniques, with_cues, with_sources, predictor.version)
 
 
 def read_predictions(path: Path) -> dict[str, dict]:
     """sentence id -> prediction line, from a `propa preannotate` output (one model version)."""
+    from annotate.files import jsonl_records
+
     predictions: dict[str, dict] = {}
     versions: set[str] = set()
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                predictions[str(record["sentence_id"])] = record
-                versions.add(record["model_version"])
-                record["result"], record["score"]  # noqa: B018 - both must be there
-            except (ValueError, KeyError, TypeError):
-                raise InputError(f"{path}:{number}: not a prediction line written by `propa preannotate`") from None
+    for where, record in jsonl_records(Path(path)):
+        try:
+            predictions[str(record["sentence_id"])] = record
+            versions.add(record["model_version"])
+            record["result"], record["score"]  # noqa: B018 - both must be there
+        except (KeyError, TypeError):
+            raise InputError(f"{where}: not a prediction line written by `propa preannotate`") from None
     if len(versions) > 1:
         raise InputError(f"{path}: predictions of several model versions ({', '.join(sorted(versions))})")
     return predictions

@@ -13,19 +13,10 @@ from annotate.cues import load_cues
 from annotate.errors import InputError
 from annotate.taxonomy import load_taxonomy
 from tests.conftest import SAMPLES, read_jsonl
-from tests.builders import write_config
-from train.models.config import load_train_config
 from train.models.model import load_model
 from train.preannotate import preannotate
-from train.models.training import train_model
 
 TAX = load_taxonomy()
-
-
-@pytest.fixture(scope="module")
-def model_dir(labelled_split: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
-    folder = tmp_path_factory.mktemp("models")
-    return train_model(load_train_config(write_config(folder, "tfidf", labelled_split)), TAX).output
 
 
 def test_samples_are_pre_annotated_once(model_dir: Path, tmp_path: Path) -> None:
@@ -112,7 +103,7 @@ def test_the_sources_version_changes_with_the_word_lists(tmp_path: Path, monkeyp
     import annotate.sources.attribution.word_lists as word_lists
     from annotate.defaults import configs_dir
     from annotate.sources.attribution import reporting_lemma, words
-    from train.preannotate import sources_version
+    from train.predictor import sources_version
 
     shipped = sources_version(None)
     copy = tmp_path / "attribution.yaml"
