@@ -89,7 +89,7 @@ def test_kinds_from_bad_input_is_one_clear_error(tmp_path) -> None:
 
 
 def test_the_kind_model_is_part_of_the_sources_model_version() -> None:
-    from train.preannotate import sources_version
+    from train.predictor import sources_version
 
     examples = [("le groupe Valmet", "other"), ("le ministère de l'Eau", "official")] * 3
     versions = {sources_version(REGISTRY), sources_version(REGISTRY, default_kind_model()),
