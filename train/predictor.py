@@ -78,6 +78,12 @@ class Predictor:
             parts.append(sources_version(self.attributor.registry, self.attributor.kinds))
         self.version = "+".join(parts)
 
+    def forget(self) -> None:
+        """Start the next sentences as a new article: what the attributor remembers of the article
+        it read last (the source a later "il" refers to) is dropped."""
+        if self.attributor is not None and hasattr(self.attributor, "article"):
+            self.attributor.article = None
+
     def predict(self, sentences: Sequence[Sentence], batch_size: int = 32) -> list[dict]:
         """One prediction per sentence, in order (Label Studio's format, plus ``sentence_id`` and the
         scores): the techniques above their thresholds, the cue spans, the sources."""

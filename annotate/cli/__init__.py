@@ -12,7 +12,7 @@ import signal
 import sys
 import click
 
-from annotate.cli import data, models, preannotate, quality, server, sources, studio, taxonomy, text
+from annotate.cli import backend, data, models, preannotate, quality, server, sources, studio, taxonomy, text
 from annotate.cli.base import PropaGroup
 
 
@@ -49,6 +49,7 @@ def cli() -> None:
       train/data/           datasets: import, split         import-semeval, data
       train/models/         training, evaluation, ONNX      train, pretrain, evaluate, export-onnx, encoder
       train/preannotate.py  predictions -> Label Studio     preannotate, predict
+      train/backend.py      a model live in Label Studio    serve, retrain
 
     State (the local server, its log and the connection config) lives in ./.propa,
     or in $PROPA_HOME.
@@ -56,7 +57,7 @@ def cli() -> None:
 
 
 # In the data flow's order, which `propa --help` keeps (PropaGroup lists commands as added).
-for _module in (text, server, studio, quality, sources, taxonomy, data, models, preannotate):
+for _module in (text, server, studio, quality, sources, taxonomy, data, models, preannotate, backend):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -170,6 +170,51 @@ class LabelStudioClient:
         with _calls(self.conn, f"reading project {project_id}"):
             return self.sdk.projects.get(id=project_id)
 
+    # -- model backends ------------------------------------------------------------
+
+    def connect_backend(self, project_id: int, url: str, title: str,
+                        basic_auth: tuple[str, str] | None = None) -> tuple[int, bool]:
+        """Register the model backend at ``url`` on the project, or update the one already there
+        (same URL): (its id, whether it was created). Label Studio checks it (/health, /setup)
+        before answering, and creates the webhook that carries annotation events to it."""
+        from label_studio_sdk.core.api_error import ApiError
+
+        auth = {"auth_method": "BASIC_AUTH", "basic_auth_user": basic_auth[0], "basic_auth_pass": basic_auth[1]} \
+            if basic_auth else {"auth_method": "NONE"}
+        try:
+            with _calls(self.conn, f"listing the model backends of project {project_id}"):
+                existing = [b for b in self.sdk.ml.list(project=project_id) if (b.url or "").rstrip("/") == url]
+            if existing:
+                with _calls(self.conn, f"updating the model backend of project {project_id}"):
+                    # project and url too: Label Studio 1.23.2 answers 500 to an update without them
+                    self.sdk.ml.update(existing[0].id, project=project_id, url=url, title=title, auto_update=True,
+                                       **auth)
+                return existing[0].id, False
+            with _calls(self.conn, f"connecting the model backend {url} to project {project_id}"):
+                created = self.sdk.ml.create(project=project_id, url=url, title=title, auto_update=True,
+                                             is_interactive=False, **auth)
+            return created.id, True
+        except ServerError as err:
+            if "local" in str(err).lower() or "ssrf" in str(err).lower() or "not allowed" in str(err).lower():
+                raise ServerError(
+                    f"{err}. Label Studio refuses model backends on local addresses unless started with "
+                    "ML_BLOCK_LOCAL_IP=false (and, for the training webhook, SSRF_PROTECTION_ENABLED=false "
+                    "USE_DEFAULT_BANNED_SUBNETS=false); `propa server start` sets them") from None
+            raise
+        except ApiError:  # pragma: no cover - _calls turns every ApiError into a ServerError
+            raise
+
+    def webhook_urls(self, project_id: int) -> list[str]:
+        with _calls(self.conn, f"listing the webhooks of project {project_id}"):
+            return [w.url for w in self.sdk.webhooks.list(project=str(project_id))]
+
+    def backend_predict(self, project_id: int, task_ids: list[int] | None = None) -> None:
+        """Ask the project's model backend for predictions (the Data Manager's "Retrieve
+        predictions"): every task, or ``task_ids``."""
+        selected = {"all": False, "included": task_ids} if task_ids is not None else {"all": True}
+        with _calls(self.conn, f"retrieving predictions for project {project_id}"):
+            self.sdk.actions.create(id="retrieve_tasks_predictions", project=project_id, selected_items=selected)
+
     # -- tasks ----------------------------------------------------------------------
 
     def task_ids_by_sentence(self, project_id: int) -> dict[str, int]:
@@ -196,6 +241,14 @@ class LabelStudioClient:
                     versions = [v.strip() for v in versions.split(",")]
                 found[str(sentence_id)] = (task.id, frozenset(v for v in versions if v))
         return found
+
+    def unlabelled_tasks(self, project_id: int) -> list[dict]:
+        """{"id", "data"} of every task nobody has annotated yet (what a new model pre-annotates)."""
+        with _calls(self.conn, f"listing the tasks of project {project_id}"):
+            return [{"id": task.id, "data": task.data or {}}
+                    for task in self.sdk.tasks.list(project=project_id, include="id,data,total_annotations",
+                                                    page_size=LIST_PAGE)
+                    if not getattr(task, "total_annotations", 0)]
 
     def tasks_by_sentence(self, project_id: int) -> dict[str, list[tuple[int, int]]]:
         """sentence id -> [(task id, annotations)] for every task with one, duplicates included."""

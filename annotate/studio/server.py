@@ -166,6 +166,10 @@ def server_status(state: Path) -> ServerStatus:
     return ServerStatus(url, pid, running, bool(url) and running and healthy(url), config.get("username"), log)
 
 
+BACKEND_SETTINGS = {"ML_BLOCK_LOCAL_IP": "false", "SSRF_PROTECTION_ENABLED": "false",
+                    "USE_DEFAULT_BANNED_SUBNETS": "false"}
+
+
 def _server_env(data_dir: Path, username: str, password: str, token: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("LABEL_STUDIO_", "HEARTEX_")) and k not in _STRAY}
@@ -183,6 +187,11 @@ def _server_env(data_dir: Path, username: str, password: str, token: str) -> dic
         "FRONTEND_SENTRY_DSN": "",
         "LATEST_VERSION_CHECK": "false",
         "COLLECT_ANALYTICS": "false",
+        # So that `propa serve` can run beside it on 127.0.0.1: Label Studio refuses model backends
+        # on local addresses, and silently drops webhooks (the training events) to them, unless
+        # told otherwise. Only these; they let any user of this server point a backend or a
+        # webhook at a local address (see the README on --host 0.0.0.0).
+        **BACKEND_SETTINGS,
     })
     return env
 
@@ -243,7 +252,8 @@ def start_server(
     token = config.get("api_key") or secrets.token_hex(20)  # 40 characters, the server's maximum
     # The commands on this machine use the loopback; annotators on the network, team_url.
     url = f"http://{LOCAL_HOST if host in ALL_INTERFACES else host}:{port}"
-    values = {"url": url, "api_key": token, "username": username, "password": password}
+    values = {"url": url, "api_key": token, "username": username, "password": password,
+              **{key: config[key] for key in ("backend_user", "backend_password") if config.get(key)}}
     if host not in LOOPBACK:
         values["team_url"] = f"http://{network_address() if host in ALL_INTERFACES else host}:{port}"
     _make_private(state)

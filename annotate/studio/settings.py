@@ -26,7 +26,8 @@ from annotate.yamlconf import config_loader
 STATE_ENV = "PROPA_HOME"
 URL_ENV = "LABEL_STUDIO_URL"
 KEY_ENV = "LABEL_STUDIO_API_KEY"
-CONFIG_FIELDS = ("url", "api_key", "username", "password", "team_url")  # team_url: with --host, for annotators
+CONFIG_FIELDS = ("url", "api_key", "username", "password", "team_url",  # team_url: with --host, for annotators
+                 "backend_user", "backend_password")  # basic auth of `propa serve`, when wanted
 
 
 def state_dir() -> Path:
@@ -92,3 +93,22 @@ def resolve_connection(url: str | None = None, state: Path | None = None) -> Con
             f"Personal Access Token), or put it in {config_path(state)} (mode 0600)"
         )
     return Connection(resolved_url, api_key)
+
+
+BACKEND_USER_ENV, BACKEND_PASSWORD_ENV = "PROPA_BACKEND_USER", "PROPA_BACKEND_PASSWORD"
+
+
+def backend_auth(state: Path | None = None) -> tuple[str, str] | None:
+    """The basic-auth credentials `propa serve` asks of Label Studio, or None (no auth): from
+    $PROPA_BACKEND_USER and $PROPA_BACKEND_PASSWORD, else the local config's backend_user and
+    backend_password (mode 0600). Never from the command line."""
+    user, password = os.environ.get(BACKEND_USER_ENV), os.environ.get(BACKEND_PASSWORD_ENV)
+    if not (user or password):
+        config = read_config(config_path(state))
+        user, password = config.get("backend_user"), config.get("backend_password")
+    if not (user or password):
+        return None
+    if not (user and password):
+        raise PropaError(f"basic auth for the backend needs both a user and a password ({BACKEND_USER_ENV} and "
+                         f"{BACKEND_PASSWORD_ENV}, or backend_user and backend_password in {config_path(state)})")
+    return user, password
