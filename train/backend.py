@@ -181,12 +181,19 @@ class RetrainJob:
     overrides: tuple[str, ...] = ()
 
 
-def _retrain_in_child(job: RetrainJob, model_dir: Path):
+def _retrain(job: RetrainJob, model_dir: Path):
     from annotate.taxonomy import load_taxonomy
     from train.retrain import retrain
 
     return retrain(job.conn, load_taxonomy(job.taxonomy_path), job.project, model_dir, job.work, job.base_data,
                    job.overrides)
+
+
+def retrain_job(job: RetrainJob) -> Callable[[Path], object]:
+    """model folder -> RetrainOutcome for ``job``, picklable, for the child process."""
+    import functools
+
+    return functools.partial(_retrain, job)
 
 
 class Trainer:
@@ -195,17 +202,20 @@ class Trainer:
     keeps answering (its /health within Label Studio's 1 s). A retrain that wins swaps the model
     served (``load`` makes the Predictor of a model folder) and calls ``on_switch``."""
 
-    def __init__(self, backend: Backend, job: RetrainJob, model_dir: Path, load: Callable[[Path], Predictor],
-                 every: int = 50, on_switch: Callable[[object], None] | None = None) -> None:
-        self.backend, self.job, self.model_dir, self.load = backend, job, Path(model_dir), load
+    def __init__(self, backend: Backend, retrain: Callable[[Path], object], model_dir: Path,
+                 load: Callable[[Path], Predictor], every: int = 50, on_switch: Callable[[object], None] | None = None,
+                 executor=None) -> None:
+        """``retrain`` (model folder served -> RetrainOutcome) runs in ``executor``: by default a child
+        process (``retrain`` must then be picklable: :func:`retrain_job`)."""
+        self.backend, self.retrain, self.model_dir, self.load = backend, retrain, Path(model_dir), load
         self.every, self.on_switch = every, on_switch
+        self._executor = executor
         self.pending = 0
         self.running = False
         self.outcomes: list = []  # every RetrainOutcome, in order
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._executor = None
 
     def notify(self, count: int, start: bool = False) -> None:
         with self._lock:
@@ -224,7 +234,7 @@ class Trainer:
         try:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            outcome = self._executor.submit(_retrain_in_child, self.job, self.model_dir).result()
+            outcome = self._executor.submit(self.retrain, self.model_dir).result()
         except Exception as err:  # a failed retrain keeps the model served; say why
             message = str(err) or type(err).__name__
             self.errors.append(message)

@@ -109,7 +109,7 @@ def serve_cli(model_dir: Path, host: str, port: int, project: str | None, url: s
     from annotate.studio.client import LabelStudioClient
     from annotate.studio.push import DEFAULT_PROJECT
     from annotate.studio.settings import backend_auth, resolve_connection
-    from train.backend import Backend, RetrainJob, Trainer, create_app
+    from train.backend import Backend, RetrainJob, Trainer, create_app, retrain_job
     from train.retrain import current_model
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -140,8 +140,8 @@ def serve_cli(model_dir: Path, host: str, port: int, project: str | None, url: s
             client.connect_backend(found.id, address, backend.version, auth)
         client.update_project(found.id, model_version=backend.version)
 
-    trainer = Trainer(backend, RetrainJob(conn, str(found.id), work, taxonomy_path, base_data), serving, load,
-                      every=retrain_every, on_switch=tell_label_studio)
+    trainer = Trainer(backend, retrain_job(RetrainJob(conn, str(found.id), work, taxonomy_path, base_data)),
+                      serving, load, every=retrain_every, on_switch=tell_label_studio)
     backend.on_annotations = trainer.notify
     server = uvicorn.Server(uvicorn.Config(create_app(backend), host=host, port=port, log_level="info",
                                            access_log=False))

@@ -104,9 +104,9 @@ def served(server, project: int, small_model: Path, labelled_split: Path, tmp_pa
         stop(backend)
 
 
-def open_task(server, task_id: int) -> dict:
+def open_task(server, project: int, task_id: int) -> dict:
     """GET the task as the labeling screen does when an annotator opens it."""
-    response = httpx.get(f"{server.conn.url}/api/tasks/{task_id}/", params={"project": 1},
+    response = httpx.get(f"{server.conn.url}/api/tasks/{task_id}/", params={"project": project},
                          headers={"Authorization": f"Token {server.conn.api_key}"}, timeout=120)
     response.raise_for_status()
     return response.json()
@@ -131,7 +131,7 @@ def test_opening_a_task_gets_the_prediction_preannotate_would_make(server, admin
     from train.predictor import Predictor
 
     task_id = sorted(admin.task_ids_by_sentence(project).values())[3]
-    opened = open_task(server, task_id)
+    opened = open_task(server, project, task_id)
     [prediction] = opened["predictions"]
     version = served.setup()
     assert prediction["model_version"] == version
@@ -179,7 +179,7 @@ def test_annotations_trigger_a_retrain_that_switches_the_model(server, admin, pr
     # The next task opened without a prediction of this version gets one from the new model.
     admin.sdk.actions.create(id="delete_tasks_predictions", project=project,
                              selected_items={"all": False, "included": [tasks[-1]]})
-    assert [p["model_version"] for p in open_task(server, tasks[-1])["predictions"]] == [after]
+    assert [p["model_version"] for p in open_task(server, project, tasks[-1])["predictions"]] == [after]
 
 
 def test_a_worse_model_is_refused_and_a_restart_serves_the_winner(server, project: int, served: Served,
@@ -201,3 +201,28 @@ def test_a_worse_model_is_refused_and_a_restart_serves_the_winner(server, projec
         assert "the last retrain that won" in again.log.read_text(encoding="utf-8")
     finally:
         stop(again)
+
+
+def test_retrain_once_then_pre_annotate_the_unlabelled_tasks(server, admin, small_model: Path, labelled_split: Path,
+                                                           tmp_path: Path) -> None:
+    """`propa retrain` on its own: the annotations of another project make a better model, which then
+    pre-annotates every task nobody annotated, pushed with its model_version."""
+    corpus = tmp_path / "sentences.jsonl"
+    ingest([SAMPLES], corpus, progress=False)
+    project = push(corpus, server.conn, TAX, "Réentraînement").project_id
+    tasks = sorted(admin.task_ids_by_sentence(project).values())
+    for task_id in tasks[:5]:
+        admin.create_annotation(task_id, [{"from_name": "technique_sourcing", "to_name": "sentence",
+                                           "type": "choices", "value": {"choices": ["vague_sourcing"]}}])
+    done = subprocess.run(propa("retrain", "-m", str(small_model), "--project", "Réentraînement", "--work",
+                                str(tmp_path / "work"), "--base-data", str(labelled_split), "--no-sources",
+                                state=server.state),
+                          capture_output=True, text=True, env=environment(server.state), cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()[:2]
+    assert first.startswith("switched to tfidf-r1@"), done.stdout
+    assert second.startswith(f"{len(tasks) - 5} unlabelled tasks pre-annotated with tfidf-r1@"), done.stdout
+    version = json.loads((tmp_path / "work" / CURRENT_FILE).read_text(encoding="utf-8"))["model_version"]
+    predicted = {p.task: p.model_version for p in admin.sdk.predictions.list(project=project)}
+    assert predicted == {task_id: version for task_id in tasks[5:]}  # the annotated ones are left alone
+    assert admin.get_project(project).model_version == version

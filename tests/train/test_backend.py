@@ -110,3 +110,79 @@ def test_a_swap_changes_the_version_served(predictor: Predictor, model_dir: Path
     assert client.post("/setup", json={}).json() == {"model_version": sources_only.version}
     task = tasks_of(list(read_sentences(SAMPLES))[:1])
     assert client.post("/predict", json={"tasks": task}).json()["results"][0]["model_version"] == sources_only.version
+
+
+# -- the trainer, with a stand-in retrain run in a thread -------------------------------------
+
+class FakeRetrain:
+    """Stands for train.retrain.retrain: waits until released, then wins or loses (or fails)."""
+
+    def __init__(self, outcomes: list) -> None:
+        import threading
+
+        self.outcomes, self.calls, self.release = outcomes, [], threading.Event()
+
+    def __call__(self, model_dir: Path):
+        self.calls.append(model_dir)
+        assert self.release.wait(10)
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def outcome(switched: bool, model_dir: Path):
+    from train.retrain import RetrainOutcome
+
+    return RetrainOutcome(switched, model_dir, "v", 0.4, 0.5 if switched else 0.3, "v", 10, {"train": 10}, 1.0,
+                          "data:test")
+
+
+def trainer_for(predictor: Predictor, retrain: FakeRetrain, every: int = 3):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from train.backend import Trainer
+
+    backend = Backend(predictor)
+    loaded, switched = [], []
+
+    def load(model_dir: Path) -> Predictor:
+        loaded.append(model_dir)
+        return Predictor(TAX, None, None, Attributor(load_registry(None, TAX)))
+
+    trainer = Trainer(backend, retrain, Path("served"), load, every=every, on_switch=switched.append,
+                      executor=ThreadPoolExecutor(max_workers=1))
+    backend.on_annotations = trainer.notify
+    return backend, trainer, loaded, switched
+
+
+def test_the_trainer_waits_for_n_annotations_then_swaps_a_winner(predictor: Predictor) -> None:
+    retrain = FakeRetrain([outcome(True, Path("models/r1"))])
+    backend, trainer, loaded, switched = trainer_for(predictor, retrain)
+    client = TestClient(create_app(backend))
+    for _ in range(2):
+        client.post("/webhook", json={"action": "ANNOTATION_CREATED"})
+    assert retrain.calls == [] and not trainer.running  # 2 of 3
+    client.post("/webhook", json={"action": "ANNOTATION_UPDATED"})
+    assert trainer.running and client.get("/health").json()["training"] == "training"
+    assert client.post("/setup", json={}).json()["model_version"] == predictor.version  # still the old one
+    retrain.release.set()
+    trainer.wait(10)
+    assert retrain.calls == [Path("served")] and loaded == [Path("models/r1")] and len(switched) == 1
+    assert backend.version != predictor.version and trainer.model_dir == Path("models/r1")
+    assert client.get("/health").json()["training"] == "idle"
+
+
+def test_one_retrain_at_a_time_and_a_loser_or_a_failure_changes_nothing(predictor: Predictor) -> None:
+    retrain = FakeRetrain([outcome(False, Path("served")), RuntimeError("the server went away")])
+    backend, trainer, loaded, switched = trainer_for(predictor, retrain, every=2)
+    trainer.notify(0, start=True)  # "Start training"
+    trainer.notify(1)
+    trainer.notify(1)  # two more while it runs: queued, not a second run at once
+    assert len(retrain.calls) == 1
+    retrain.release.set()
+    trainer.wait(10)
+    trainer.wait(10)  # the queued one, started when the first ended
+    assert len(retrain.calls) == 2 and loaded == [] and switched == []
+    assert backend.version == predictor.version and trainer.errors == ["the server went away"]
+    assert [o.switched for o in trainer.outcomes] == [False]
