@@ -177,8 +177,6 @@ class LabelStudioClient:
         """Register the model backend at ``url`` on the project, or update the one already there
         (same URL): (its id, whether it was created). Label Studio checks it (/health, /setup)
         before answering, and creates the webhook that carries annotation events to it."""
-        from label_studio_sdk.core.api_error import ApiError
-
         auth = {"auth_method": "BASIC_AUTH", "basic_auth_user": basic_auth[0], "basic_auth_pass": basic_auth[1]} \
             if basic_auth else {"auth_method": "NONE"}
         try:
@@ -195,14 +193,7 @@ class LabelStudioClient:
                                              is_interactive=False, **auth)
             return created.id, True
         except ServerError as err:
-            if "local" in str(err).lower() or "ssrf" in str(err).lower() or "not allowed" in str(err).lower():
-                raise ServerError(
-                    f"{err}. Label Studio refuses model backends on local addresses unless started with "
-                    "ML_BLOCK_LOCAL_IP=false (and, for the training webhook, SSRF_PROTECTION_ENABLED=false "
-                    "USE_DEFAULT_BANNED_SUBNETS=false); `propa server start` sets them") from None
-            raise
-        except ApiError:  # pragma: no cover - _calls turns every ApiError into a ServerError
-            raise
+            raise ServerError(refused_backend(str(err))) from None
 
     def webhook_urls(self, project_id: int) -> list[str]:
         with _calls(self.conn, f"listing the webhooks of project {project_id}"):
@@ -424,6 +415,20 @@ class LabelStudioClient:
     def create_annotation(self, task_id: int, result: list[dict], **fields: Any) -> Any:
         with _calls(self.conn, f"annotating task {task_id}"):
             return self.sdk.annotations.create(id=task_id, result=result, **fields)
+
+
+LOCAL_BACKEND_SETTINGS = ("ML_BLOCK_LOCAL_IP=false (and, for the webhook that carries annotation events, "
+                          "SSRF_PROTECTION_ENABLED=false or USE_DEFAULT_BANNED_SUBNETS=false)")
+
+
+def refused_backend(message: str) -> str:
+    """The error of a refused model backend, with the settings to change when Label Studio refused
+    it for its address (it blocks local and private addresses by default)."""
+    lowered = message.lower()
+    if "not allowed" in lowered or "ssrf" in lowered or "private network" in lowered:
+        return (f"{message} -- Label Studio refuses model backends on local or private addresses unless "
+                f"started with {LOCAL_BACKEND_SETTINGS}; `propa server start` sets them")
+    return message
 
 
 def updated_since_query(since: datetime) -> str:

@@ -47,3 +47,33 @@ def test_the_local_key_is_never_sent_to_another_server(tmp_path):
 def test_nothing_configured(tmp_path):
     with pytest.raises(PropaError, match="no Label Studio server configured: run `propa server start`"):
         resolve_connection(state=tmp_path)
+
+
+def test_a_backend_refused_for_its_address_names_the_settings() -> None:
+    from annotate.studio.client import refused_backend
+
+    # What Label Studio 1.23.2 answers (core/utils/exceptions.py, SsrfBlockedUrlError).
+    answer = ('Label Studio at http://127.0.0.1:8080 answered HTTP 400 while connecting the model backend: '
+              '{"detail": "The provided URL was not allowed. URLs must use http:// or https://, and must not '
+              'resolve to local or private network addresses when SSRF protection applies."}')
+    explained = refused_backend(answer)
+    assert explained.startswith(answer) and "ML_BLOCK_LOCAL_IP=false" in explained
+    assert "SSRF_PROTECTION_ENABLED=false" in explained and "`propa server start` sets them" in explained
+    other = "Label Studio at http://x answered HTTP 400 while connecting: {\"url\": [\"bad\"]}"
+    assert refused_backend(other) == other
+
+
+def test_backend_auth_from_the_environment_or_the_private_config(tmp_path, monkeypatch) -> None:
+    from annotate.studio.settings import backend_auth
+
+    for name in ("PROPA_BACKEND_USER", "PROPA_BACKEND_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    assert backend_auth(tmp_path) is None  # no config, no variables: no auth
+    write_config(config_path(tmp_path), {"url": "http://x", "backend_user": "ls", "backend_password": "from-file"})
+    assert backend_auth(tmp_path) == ("ls", "from-file")
+    monkeypatch.setenv("PROPA_BACKEND_USER", "env-user")
+    monkeypatch.setenv("PROPA_BACKEND_PASSWORD", "from-env")
+    assert backend_auth(tmp_path) == ("env-user", "from-env")  # the environment first
+    monkeypatch.delenv("PROPA_BACKEND_PASSWORD")
+    with pytest.raises(PropaError, match="needs both a user and a password"):
+        backend_auth(tmp_path)
