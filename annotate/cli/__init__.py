@@ -36,6 +36,7 @@ def cli() -> None:
       propa preannotate NEW -m models/tfidf --push     predictions back into Label Studio
       propa preannotate NEW -m models/tfidf --push --kinds-from data/annotated
                                                        ... with source kinds learnt from corrections
+      propa serve -m models/tfidf                      ... or live: predicts as tasks open, learns
       propa uptake data/annotated                      what the pre-annotations were worth
       propa sources profile NEW                        who each article cites
 
