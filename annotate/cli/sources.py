@@ -1,4 +1,5 @@
-"""`propa sources`: who each article cites, and registry suggestions from annotators."""
+"""`propa sources`: who each article cites, registry suggestions from annotators, and external
+outlet ratings imported under the registry."""
 
 from __future__ import annotations
 
@@ -102,6 +103,90 @@ def sources_suggest_cli(pulled: Path, out: Path | None, min_annotations: int, re
             handle.write(text)
     click.echo(f"{len(found)} suggestions: {new} sources not in {registry.path}, {len(found) - new} rated "
                f"otherwise" + (f" -> {out}" if out else ""), err=out is None)
+
+
+def _checked(check_name: str):
+    """A click callback running one of annotate.sources.ratings' checks: a bad value is a usage error."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value):
+        from annotate.sources import ratings
+
+        if value is None:
+            return value
+        try:
+            return getattr(ratings, check_name)(value)
+        except ValueError as err:
+            raise click.BadParameter(str(err)) from None
+
+    return callback
+
+
+@sources_cli.command("import-ratings")
+@click.argument("csv_path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--name", required=True, callback=_checked("check_set_name"),
+              help="The set's name, shown with each of its ratings (e.g. lin2023); importing a name again "
+                   "replaces that set.")
+@click.option("--scale", required=True, callback=_checked("parse_scale"),
+              help="The lowest and highest score the set uses, LOW-HIGH (e.g. 0-1, 0-100); higher is more reliable.")
+@click.option("--date", default="", callback=_checked("check_date"),
+              help="When the set was published or rated, YYYY-MM-DD.")
+@click.option("--note", default="", help="What the set is, shown with each rating (e.g. '6 professional rating sets').")
+@click.option("--domain-column", default="domain", show_default=True, help="The column of the rated domains.")
+@click.option("--score-column", default="score", show_default=True, help="The column of the scores.")
+@click.option("--encoding", help="Decode FILE with this encoding instead of UTF-8.")
+def sources_import_ratings_cli(csv_path: Path, name: str, scale: tuple[float, float], date: str, note: str,
+                               domain_column: str, score_column: str, encoding: str | None) -> None:
+    """Import a published outlet rating set (FILE: a CSV of domain and score) under the registry.
+
+    Each rating keeps its provenance (set name, date, score and scale as given, CSV line).
+    The set is checked, then stored in the state folder (.propa/ or $PROPA_HOME) as
+    ratings/NAME.jsonl, so FILE is not needed again. An article's outlet is matched by its
+    URL's domain or a parent domain (www.lemonde.fr, m.lemonde.fr -> lemonde.fr); the
+    registry (configs/sources.yaml) always wins over an imported rating.
+    """
+    from annotate.sources.ratings import import_ratings, ratings_dir, save_ratings, scale_text
+
+    replaced = (ratings_dir() / f"{name}.jsonl").exists()
+    rating_set = import_ratings(csv_path, name, scale, date, note, domain_column, score_column, encoding)
+    path = save_ratings(rating_set)
+    dated = f" ({date})" if date else ""
+    click.echo(f"{len(rating_set)} ratings on {scale_text(scale)} from {csv_path.name} as {name}{dated} -> {path}"
+               + (f" (replaced the {name} imported before)" if replaced else ""))
+
+
+@sources_cli.command("ratings")
+@click.argument("urls", metavar="[URL]...", nargs=-1)
+@click.option("--outlet", default="", help="With URL: the article's outlet name, which the registry may know.")
+@registry_option
+@taxonomy_option
+def sources_ratings_cli(urls: tuple[str, ...], outlet: str, registry_path: Path | None,
+                        taxonomy_path: str | None) -> None:
+    """The imported rating sets; with URLs, the rating of each URL's outlet and where it comes from.
+
+    The registry (configs/sources.yaml) wins over the imported sets: an entry whose domains
+    match the URL, or whose name is --outlet, gives its own reliability.
+    """
+    from annotate.sources.ratings import load_ratings, lookup, ratings_dir, scale_text
+
+    sets = load_ratings()
+    if not urls:
+        if not sets:
+            click.echo(f"no rating set in {ratings_dir()}; import one with `propa sources import-ratings`")
+            return
+        click.echo(f"{'name':16} {'date':10} {'ratings':>7} {'scale':8} {'source':24} {'imported':25} note")
+        for s in sets:
+            click.echo(f"{s.name[:16]:16} {s.date or '-':10} {len(s):7} {scale_text(s.scale):8} "
+                       f"{s.source[:24]:24} {s.imported:25} {s.note}")
+        return
+    from annotate.sources.registry import load_registry
+
+    registry = load_registry(registry_path, _taxonomy(taxonomy_path))
+    for url in urls:
+        rating = lookup(url, sets, registry, outlet)
+        if rating is None:
+            click.echo(f"{url}: not rated")
+        else:
+            click.echo(f"{url}: {rating.describe()} [{rating.domain or outlet}, {rating.origin}]")
 
 
 COMMANDS = (sources_cli,)

@@ -3,7 +3,9 @@
 Each entry has an id, a name, aliases (the short name, other spellings), a kind (the
 taxonomy's source kinds), a country, a reliability (the taxonomy's levels) and the basis
 of that rating (who rated it, when). Ratings are the editorial choice of the team using
-the tool, not facts of the tool; the file says so and shows how to add an entry.
+the tool, not facts of the tool; the file says so and shows how to add an entry. An outlet may
+list its web ``domains`` ("lemonde.fr"): an article from one of them (or a subdomain) gets the
+registry's rating, over any imported rating set (`annotate.sources.ratings`).
 
 Matching is tolerant to case, accents, apostrophes, a leading article ("l'agence",
 "le ministère") and word order ("le ministère russe de la Défense" = "ministère de la
@@ -21,12 +23,13 @@ from pathlib import Path
 
 from annotate.defaults import configs_dir
 from annotate.errors import InputError, quote
+from annotate.sources.ratings import parse_domain
 from annotate.taxonomy import Taxonomy
 from annotate.yamlconf import check_keys, load_yaml
 
 DEFAULT_REGISTRY = configs_dir() / "sources.yaml"
 ENTRY_KEYS = ("id", "name", "kind", "reliability", "basis")
-OPTIONAL_KEYS = ("aliases", "country", "note")
+OPTIONAL_KEYS = ("aliases", "country", "note", "domains")
 _ARTICLES = re.compile(r"^(?:le|la|les|l|un|une|des|du|de la|de l|de|d)\s+")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -57,6 +60,7 @@ class SourceEntry:
     reliability: str
     basis: str
     where: str = ""
+    domains: tuple[str, ...] = ()  # its web domains, as `annotate.sources.ratings.parse_domain` writes them
 
 
 class Registry:
@@ -65,6 +69,7 @@ class Registry:
         self.path = path
         self._exact: dict[str, SourceEntry] = {}
         self._bags: dict[frozenset[str], SourceEntry] = {}
+        self.by_domain: dict[str, SourceEntry] = {d: entry for entry in entries for d in entry.domains}
         for entry in entries:
             for name in (entry.name, *entry.aliases):
                 key = normalise(name)
@@ -108,6 +113,7 @@ def load_registry(path: Path | str | None = None, taxonomy: Taxonomy | None = No
     entries: list[SourceEntry] = []
     seen_ids: dict[str, str] = {}
     seen_names: dict[str, str] = {}
+    seen_domains: dict[str, str] = {}
     for raw in data["sources"]:
         raw = check_keys(raw, data.at("sources"), ENTRY_KEYS, OPTIONAL_KEYS)
         where = raw.where
@@ -136,9 +142,30 @@ def load_registry(path: Path | str | None = None, taxonomy: Taxonomy | None = No
                 raise InputError(f"{raw.at('aliases') if name in aliases else raw.at('name')}: "
                                  f"duplicate alias {quote(name)} (already used at {seen_names[key]})")
             seen_names[key] = where
+        domains = _domains(raw, seen_domains)
         entries.append(SourceEntry(raw["id"], raw["name"].strip(), tuple(a.strip() for a in aliases), raw["kind"],
-                                   str(raw.get("country") or ""), raw["reliability"], raw["basis"].strip(), where))
+                                   str(raw.get("country") or ""), raw["reliability"], raw["basis"].strip(), where,
+                                   domains))
     return Registry(entries, str(path))
+
+
+def _domains(raw, seen: dict[str, str]) -> tuple[str, ...]:
+    """An entry's ``domains``, checked: a list of domains, none given to another entry."""
+    domains = raw.get("domains") or []
+    if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
+        raise InputError(f"{raw.at('domains')}: 'domains' must be a list of domains (e.g. [lemonde.fr])")
+    out = []
+    for text in domains:
+        try:
+            domain = parse_domain(text)
+        except ValueError as err:
+            raise InputError(f"{raw.at('domains')}: malformed domain: {err}") from None
+        if domain in seen and seen[domain] != raw.where:
+            raise InputError(f"{raw.at('domains')}: duplicate domain {quote(text)} (already at {seen[domain]})")
+        seen[domain] = raw.where
+        if domain not in out:
+            out.append(domain)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
