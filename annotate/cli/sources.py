@@ -33,10 +33,14 @@ def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path 
                         taxonomy_path: str | None) -> None:
     """Sourcing profile of each article of INPUT (articles or a sentence corpus).
 
-    Per article: attributions, the share named / anonymous or vague / state-affiliated,
-    how dominant the top source is, sentences that attribute nothing, and a score from
-    0 to 100 with the reasons it lost points. A corpus written by `propa ingest --sources`
-    is profiled from the attributions it stores, without parsing again (--reparse to redo).
+    Per article, on its sources (the mentions of one speaker grouped: "le ministère de
+    l'Intérieur", "le ministère", "il"): attributions, the share anonymous or vague and
+    state-affiliated, distinct sources and voices (the effective number of sources: 1 when
+    one source says everything), the top source's share, sentences that attribute nothing,
+    the outlet's rating with its provenance (the registry, else `propa sources
+    import-ratings`), and a score from 0 to 100 (solid 70+, mixed 45+, weak) with the
+    reasons it lost points. A corpus written by `propa ingest --sources` is profiled from the
+    attributions it stores, without parsing again (--reparse to redo).
     """
 
     from tqdm.auto import tqdm
@@ -55,17 +59,21 @@ def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path 
         click.echo(f"using the attributions stored in {input_path} (--reparse to find them again)", err=True)
     else:
         attributor = Attributor(registry, kinds=kind_model(kinds_choice, kinds_from))
+    from annotate.sources.ratings import load_ratings
+
     profiles = []
     with tqdm(unit=" article", desc="profiling") as bar:
-        for profile in profile_corpus(read_sentences(input_path, encoding), registry, attributor):
+        for profile in profile_corpus(read_sentences(input_path, encoding), registry, attributor, load_ratings()):
             profiles.append(profile)
             bar.update(1)
-    click.echo(f"{'article':28} {'sent.':>5} {'attr.':>5} {'named':>5} {'anon.':>5} {'state':>5} "
+    click.echo(f"{'article':28} {'sent.':>5} {'attr.':>5} {'anon.':>5} {'state':>5} {'src.':>4} {'voices':>6} "
                f"{'top':>5} {'unattr.':>7} {'score':>5}")
     for p in profiles:
-        click.echo(f"{p.article_id[:28]:28} {p.sentences:5} {p.attributions:5} {p.named:5} {p.anonymous:5} "
-                   f"{p.state_media:5} {p.top_share:5.0%} {p.unattributed:7} {p.score:5}")
+        click.echo(f"{p.article_id[:28]:28} {p.sentences:5} {p.attributions:5} {p.anonymous:5} {p.state_media:5} "
+                   f"{p.sources:4} {p.voices:6.1f} {p.top_share:5.0%} {p.unattributed:7} {p.score:5} {p.band}")
         click.echo(f"    {'; '.join(p.reasons)}")
+        if p.outlet_rating is not None:
+            click.echo(f"    outlet {p.outlet or p.outlet_rating['domain']}: {p.outlet_rating['describe']}")
     if out is not None:
         with atomic_write(out) as handle:
             for p in profiles:

@@ -1,13 +1,24 @@
 """Article sourcing profiles: how an article supports what it says, in figures and words.
 
-From the attributions of each sentence (`annotate.sources.attribution`), per article:
+From the attributions of each sentence (`annotate.sources.attribution`), per article, on its
+sources (`annotate.sources.entities`: the mentions of one speaker grouped, a pronoun counted for
+what it refers to):
 
-- how many attributions, and the share that are named, anonymous or vague, and
-  state-affiliated media;
-- how dominant the most cited source is (one party quoted for most claims);
-- the body sentences that attribute nothing (what the article asserts on its own
-  authority), and the share of them;
-- sources the registry rates low;
+- how many attributions, and the share that are anonymous or vague, and to state-affiliated
+  media (an entity's kind is decided once for all its mentions);
+- how many distinct sources speak, and how many *voices*: the effective number of sources,
+  ``1 / sum(share ** 2)`` over the named sources' shares of the attributions (1: one source says
+  everything; 2: two sources share it evenly; 5 equal sources: 5). Fewer than three voices costs
+  points: a piece that relays one party, however many times, is one-sided;
+- the share carried by the most cited source;
+- when state-affiliated media speak, the share of the authorities' line: official sources and the
+  media they own counted together (:func:`side_counts`), the pattern of a government's claims relayed
+  by its own press;
+- the body sentences that attribute nothing (what the article asserts on its own authority);
+- sources the registry rates low, a vague source line ("Source : Divers");
+- the outlet's own rating, with where it comes from (the registry, else an imported rating set:
+  `propa sources import-ratings`), shown but not scored: an outlet's reputation says nothing of
+  how this article is sourced;
 - a sourcing score from 0 to 100 with the reasons it lost points, in words.
 
 The score is a reading aid for fact-checkers, not a verdict: its weights are below, in
@@ -20,12 +31,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from annotate.sources.registry import normalise
-
 # Points lost, at most, for each weakness (the score starts at 100).
-PENALTIES = {"anonymous": 35, "state_media": 20, "dominance": 15, "unattributed": 20, "low_reliability": 10}
-DOMINANCE_FLOOR = 0.5  # a top source with more than half of the attributions starts to cost
-MIN_ATTRIBUTIONS_FOR_DOMINANCE = 3
+PENALTIES = {"anonymous": 30, "state_media": 30, "one_sided": 35, "unattributed": 15, "low_reliability": 15,
+             "vague_source_line": 8, "official_line": 25}
+NO_SOURCE = 65  # points lost by an article that cites nobody at all
+FULL_VOICES = 3.0  # from this many voices on, no point lost for one-sidedness
+MIN_ATTRIBUTIONS = 3  # fewer attributions say too little about sides
+BANDS = ((70, "solid"), (45, "mixed"), (0, "weak"))  # the lowest score of each band, best first
+
+
+def band(score: int) -> str:
+    return next(name for low, name in BANDS if score >= low)
 
 
 @dataclass
@@ -44,36 +60,53 @@ class ArticleProfile:
     self_citations: int  # attributions to the article's own outlet
     score: int
     reasons: list[str] = field(default_factory=list)
-    kinds: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, int] = field(default_factory=dict)  # attributions per kind (an entity's kind for all)
+    sources: int = 0  # distinct named sources
+    voices: float = 0.0  # the effective number of sources (see the module)
+    band: str = ""
+    entities: list[dict] = field(default_factory=list)  # each source: id, name, kind, reliability, mentions...
+    outlet: str = ""
+    outlet_rating: dict | None = None  # annotate.sources.ratings.Rating.to_dict() and "describe"
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
 
 
-def profile_article(article_id: str, title: str, sentences: list[tuple[int, list]], registry=None) -> ArticleProfile:
+AUTHORITIES = frozenset({"official", "state_media"})  # one side: the authorities and the media they own
+
+
+def side_counts(counts: Counter, by_id: dict) -> Counter:
+    """Attributions per side: every official source and state-affiliated outlet speaks for the
+    authorities, one side however many offices and outlets relay it; every other source is a side
+    of its own."""
+    sides: Counter = Counter()
+    for entity_id, count in counts.items():
+        sides["authorities" if by_id[entity_id].kind in AUTHORITIES else entity_id] += count
+    return sides
+
+
+def profile_article(article_id: str, title: str, sentences: list[tuple[int, list]], registry=None,
+                    outlet: str = "", url: str = "", ratings=()) -> ArticleProfile:
     """``sentences``: (paragraph index, attributions) for each sentence in reading order;
-    paragraph 0 is the title."""
+    paragraph 0 is the title. ``ratings``: imported rating sets, for the outlet's rating."""
+    from annotate.sources.entities import group_attributions, voices_of
+
     body = [(paragraph, found) for paragraph, found in sentences if paragraph > 0]
     attributions = [a for _, found in sentences for a in found]
-    kinds = Counter(a.kind for a in attributions)
+    entities, ids = group_attributions(attributions, registry)
+    by_id = {entity.id: entity for entity in entities}
+    kinds = Counter(by_id[i].kind if i else a.kind for a, i in zip(attributions, ids))
+    total = len(attributions)
     anonymous = kinds["anonymous_vague"]
     state = kinds["state_media"]
-    named = len(attributions) - anonymous
-    low = 0
-    names = Counter()
-    shown: dict[str, str] = {}  # how a source is first written in the article
-    for a in attributions:
-        if a.kind == "anonymous_vague" or a.mention is None and not a.refers_to:
-            continue
-        name = a.refers_to or a.mention.text
-        entry = registry.match(name) if registry is not None else None
-        key = entry.id if entry is not None else normalise(name)
-        shown.setdefault(key, entry.name if entry is not None else name)
-        names[key] += 1
-        low += entry is not None and entry.reliability == "low"
-    top_key, top_count = names.most_common(1)[0] if names else ("", 0)
-    top = shown.get(top_key, "")
-    top_share = top_count / len(attributions) if attributions else 0.0
+    low = sum(by_id[i].reliability == "low" for i in ids if i)
+    counts = Counter(i for i in ids if i)
+    top_id, top_count = counts.most_common(1)[0] if counts else ("", 0)
+    top = by_id[top_id].name if top_id else ""
+    top_share = top_count / total if total else 0.0
+    heard = voices_of(counts.values())
+    authorities = side_counts(counts, by_id)["authorities"]
+    vague_line = any(a.rule == "source-line" and a.kind == "anonymous_vague" for a in attributions)
     unattributed = sum(1 for _, found in body if not found)
     score, reasons = 100.0, []
 
@@ -83,32 +116,46 @@ def profile_article(article_id: str, title: str, sentences: list[tuple[int, list
         score -= lost
         reasons.append(f"{reason} (-{lost:.0f})")
 
-    total = len(attributions)
     if total == 0:
-        score -= PENALTIES["anonymous"] + PENALTIES["unattributed"]
-        reasons.append("cites no source at all")
+        score -= NO_SOURCE
+        reasons.append(f"cites no source at all (-{NO_SOURCE})")
     else:
         if anonymous:
             lose("anonymous", anonymous / total, f"{anonymous} of {total} attributions are anonymous or vague")
         if state:
             lose("state_media", state / total, f"{state} of {total} attributions are to state-affiliated media")
-        if total >= MIN_ATTRIBUTIONS_FOR_DOMINANCE and top_share > DOMINANCE_FLOOR:
-            lose("dominance", (top_share - DOMINANCE_FLOOR) / (1 - DOMINANCE_FLOOR),
-                 f"one source, {top}, carries {top_share:.0%} of the attributions")
+            if authorities > state:
+                lose("official_line", authorities / total, f"the authorities' line, relayed by their media, is "
+                     f"{authorities} of {total} attributions")
+        if total >= MIN_ATTRIBUTIONS and heard < FULL_VOICES:
+            lose("one_sided", min(1.0, (FULL_VOICES - heard) / (FULL_VOICES - 1)),
+                 f"{heard:.1f} voices: {top} carries {top_share:.0%} of the attributions"
+                 if top else f"{heard:.1f} voices")
         if low:
             lose("low_reliability", low / total, f"{low} attributions to sources the registry rates low")
+        if vague_line:
+            lose("vague_source_line", 1.0, "a vague source line (\"Source : Divers\")")
         if body and unattributed:
             lose("unattributed", unattributed / len(body), f"{unattributed} of {len(body)} sentences attribute nothing")
     if not reasons:
-        reasons.append("every attribution is named, none dominates")
+        reasons.append(f"{heard:.1f} voices, every attribution named")
     own = sum(a.self_citation for a in attributions)
     if own:
         reasons.append(f"{own} attributions are to the outlet itself (no points lost: said for the reader)")
-    return ArticleProfile(article_id, title, len(sentences), total, named, anonymous, state, low, top,
-                          round(top_share, 3), unattributed, own, max(0, round(score)), reasons, dict(kinds))
+    rating = None
+    if url or outlet:
+        from annotate.sources.ratings import lookup
+
+        found_rating = lookup(url, ratings, registry, outlet) if url or registry is not None else None
+        if found_rating is not None:
+            rating = {**found_rating.to_dict(), "describe": found_rating.describe()}
+    final = max(0, round(score))
+    return ArticleProfile(article_id, title, len(sentences), total, total - anonymous, anonymous, state, low, top,
+                          round(top_share, 3), unattributed, own, final, reasons, dict(kinds), len(entities), heard,
+                          band(final), [entity.to_dict() for entity in entities], outlet, rating)
 
 
-def profile_corpus(sentences: Iterable, registry=None, attributor=None) -> Iterable[ArticleProfile]:
+def profile_corpus(sentences: Iterable, registry=None, attributor=None, ratings=()) -> Iterable[ArticleProfile]:
     """Profiles of every article of a stream of sentences (`annotate.text.corpus.Sentence`, in
     reading order), one article in memory at a time."""
     from annotate.sources.attribution import Attributor
@@ -118,8 +165,9 @@ def profile_corpus(sentences: Iterable, registry=None, attributor=None) -> Itera
 
     def flush() -> ArticleProfile:
         found = attributor([(s.article_id, s.text, s.outlet) for s in current])
-        return profile_article(current[0].article_id, current[0].title,
-                               [(s.paragraph_index, f) for s, f in zip(current, found)], registry)
+        first = current[0]
+        return profile_article(first.article_id, first.title, [(s.paragraph_index, f) for s, f in zip(current, found)],
+                               registry, first.outlet, first.url, ratings)
 
     for sentence in sentences:
         if current and sentence.article_id != current[0].article_id:

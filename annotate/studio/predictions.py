@@ -84,13 +84,17 @@ def source_results(attributions: Iterable, taxonomy: Taxonomy, registry=None) ->
         mention = attribution.mention
         entry = registry.match(attribution.refers_to or mention.text) if registry is not None else None
         reliability = entry.reliability if entry is not None else "unknown"
+        entity = getattr(attribution, "entity", "")
         origin = (f"rule:attribution/{attribution.rule}" + (f" registry:{entry.id}" if entry is not None else "")
-                  + (" self-citation" if attribution.self_citation else ""))
+                  + (f" entity:{entity}" if entity else "") + (" self-citation" if attribution.self_citation else ""))
         where = {"start": mention.start, "end": mention.end, "text": mention.text}
         region = f"src{number}"
+        span = {"id": region, "from_name": SOURCE_LABELS, "to_name": SENTENCE, "type": "labels",
+                "value": {**where, "labels": [taxonomy.sources.label.id]}, ORIGIN: origin}
+        if entity:  # shown with the region: which mentions of the article were taken for one source
+            span["meta"] = {"text": [f"source {entity}: {attribution.entity_name}"]}
         result += [
-            {"id": region, "from_name": SOURCE_LABELS, "to_name": SENTENCE, "type": "labels",
-             "value": {**where, "labels": [taxonomy.sources.label.id]}, ORIGIN: origin},
+            span,
             {"id": region, "from_name": SOURCE_KIND, "to_name": SENTENCE, "type": "choices",
              "value": {**where, "choices": [attribution.kind]}, ORIGIN: f"{origin} kind:{attribution.kind_by}"},
             {"id": region, "from_name": SOURCE_RELIABILITY, "to_name": SENTENCE, "type": "choices",

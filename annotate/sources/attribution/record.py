@@ -23,6 +23,10 @@ class Attribution:
     # earlier description of the same name in the article), "pronoun" (what it refers to) or
     # "speaker" (a quote continued from the sentence before)
     kind_by: str = "rules"
+    # the source of the article it names (annotate.sources.entities): "s1", "s2"... and its name;
+    # "" for an anonymous or vague one, and before the article's mentions are grouped
+    entity: str = ""
+    entity_name: str = ""
 
     def to_dict(self) -> dict:
         def part(p: Span | None) -> dict | None:
@@ -36,6 +40,8 @@ class Attribution:
         if self.self_citation:
             out["self_citation"] = True
         out["kind_by"] = self.kind_by
+        if self.entity:
+            out["entity"], out["entity_name"] = self.entity, self.entity_name
         return out
 
     @classmethod
@@ -46,4 +52,5 @@ class Attribution:
 
         return cls(part(record.get("mention")), part(record.get("cue")), str(record["kind"]), str(record["rule"]),
                    part(record.get("content")), str(record.get("refers_to", "")),
-                   bool(record.get("self_citation", False)), str(record.get("kind_by", "rules")))
+                   bool(record.get("self_citation", False)), str(record.get("kind_by", "rules")),
+                   str(record.get("entity", "")), str(record.get("entity_name", "")))

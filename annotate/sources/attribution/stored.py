@@ -20,6 +20,29 @@ if TYPE_CHECKING:
     from annotate.sources.registry import Registry
 
 
+class ArticleEntities:
+    """The entity of each attribution (:mod:`annotate.sources.entities`), one article at a time, for
+    attributions given in reading order; those that already carry one keep it."""
+
+    def __init__(self, registry: Registry | None = None) -> None:
+        self.registry = registry
+        self.article: str | None = None
+        self.grouper = None
+
+    def __call__(self, article: str, found: list[Attribution]) -> list[Attribution]:
+        from annotate.sources.entities import EntityGrouper
+
+        if article != self.article or self.grouper is None:
+            self.article, self.grouper = article, EntityGrouper(self.registry)
+        out = []
+        for attribution in found:
+            name = attribution.refers_to or (attribution.mention.text if attribution.mention is not None else "")
+            entity = None if attribution.entity else self.grouper.assign(name, attribution.kind)
+            out.append(dataclasses.replace(attribution, entity=entity.id, entity_name=entity.name)
+                       if entity is not None else attribution)
+        return out
+
+
 class Attributor:
     """Attributions for a stream of (article id, sentence) in reading order, parsed in
     batches with ``nlp.pipe``; a pronoun resolves to the last named source of its article."""
@@ -31,6 +54,7 @@ class Attributor:
         self.nlp = french_pipeline()
         self.article: str | None = None
         self.state = ArticleState()
+        self.entities = ArticleEntities(registry)
 
     def __call__(self, items: list[tuple]) -> list[list[Attribution]]:
         """``items``: (article id, sentence) or (article id, sentence, outlet of the article)."""
@@ -40,8 +64,10 @@ class Attributor:
             article, text, outlet = item[0], item[1], (item[2] if len(item) > 2 else "")
             if article != self.article:
                 self.article, self.state = article, ArticleState()
+                self.entities.article = None  # a new article, even if it has the last one's id
             found = extract_parsed(text, doc, self.registry, self.state, self.kinds)
-            out.append([mark_self_citation(a, outlet, self.registry) for a in found] if outlet else found)
+            found = [mark_self_citation(a, outlet, self.registry) for a in found] if outlet else found
+            out.append(self.entities(article, found))
         return out
 
 
@@ -51,12 +77,13 @@ class StoredAttributions:
     :class:`Attributor` (same call), streaming, one line at a time."""
 
     def __init__(self, corpus: Path, registry: Registry | None = None):
-        from annotate.text.articles import jsonl_records
+        from annotate.files import jsonl_records
 
         self.path = Path(corpus)
         self.registry = registry
         self.kinds = None
         self._records = jsonl_records(self.path)
+        self.entities = ArticleEntities(registry)  # for a corpus stored before entities existed
 
     def __call__(self, items: list[tuple]) -> list[list[Attribution]]:
         out = []
@@ -71,9 +98,10 @@ class StoredAttributions:
             if not isinstance(stored, list):
                 raise InputError(f"{where}: no 'attributions' (write the corpus with `propa ingest --sources`)")
             try:
-                out.append([Attribution.from_dict(a) for a in stored])
+                found = [Attribution.from_dict(a) for a in stored]
             except (KeyError, TypeError, ValueError) as err:
                 raise InputError(f"{where}: malformed attribution ({err})") from None
+            out.append(self.entities(item[0], found))
         return out
 
 
