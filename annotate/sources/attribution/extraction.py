@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from annotate.sources.attribution.mention_kind import kind_of
 from annotate.sources.attribution.record import Attribution
-from annotate.sources.attribution.rules import RULES, ParsedSentence
+from annotate.sources.attribution.rules import RULES, ParsedSentence, as_speaker
 from annotate.sources.attribution.spans import attributed_content, with_apposition
 from annotate.sources.attribution.state import ArticleState, Named
 from annotate.sources.attribution.syntax import french_pipeline
@@ -46,7 +46,9 @@ def extract_parsed(text: str, doc: Doc, registry: Registry | None = None, state:
     found: list[Attribution] = []
     for rule in RULES:
         for attribution in rule(sentence):
-            _keep(found, attribution, text, registry)
+            speaker = as_speaker(sentence, attribution)
+            if speaker is not None:
+                _keep(found, speaker, text, registry)
         if sentence.is_source_line:
             return found  # "Source : X, Y" lists sources, nothing else: no other rule, nothing to settle
     _settle_kinds(found, state, registry, kinds, owner_before)

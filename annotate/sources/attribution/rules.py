@@ -11,6 +11,7 @@ article's state, so that a later pronoun, in this sentence or the next, refers t
 from __future__ import annotations
 
 import re
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -366,3 +367,58 @@ LABELS: dict[Rule, tuple[str, ...]] = {
     source_line: ("source-line",), agentless: ("agentless",), preposition: ("preposition",), opinion: ("opinion",),
     agent: ("agent",), reporting_verb: ("subject", "inverted"),
 }
+
+
+# -- what every rule's mention must be -------------------------------------------------------
+
+MAX_MENTION_WORDS = 16  # a name with its description ("Ilse Marquant, coordinatrice de ...") fits
+
+
+def _clause_start(tokens: list) -> int | None:
+    """Where a clause starts inside a mention, as an index into ``tokens``: a relative pronoun
+    ("Des médecins que nous avons contactés") or a finite auxiliary or modal followed, adverbs
+    aside, by a participle or an infinitive ("L'ARS a démenti", "avaient rédigé", "devrait
+    néanmoins enregistrer"). A lone word the small model tags as a finite verb ("comptes" in "la
+    Cour des comptes") starts none."""
+    for i, token in enumerate(tokens):
+        if i and token.text.lower() in words().relatives and token.pos_ == "PRON":
+            return i
+        finite = "Fin" in token.morph.get("VerbForm")
+        if not finite or not (token.pos_ == "AUX" or token.lemma_ in ("devoir", "pouvoir")):
+            continue
+        following = next((t for t in tokens[i + 1:] if t.pos_ not in ("ADV", "PART")), None)
+        if following is not None and following.pos_ in ("VERB", "AUX") and \
+                set(following.morph.get("VerbForm")) & {"Part", "Inf"}:
+            return i
+    return None
+
+
+def as_speaker(sentence: ParsedSentence, attribution: Attribution) -> Attribution | None:
+    """The attribution with its mention cut to the noun phrase naming who speaks, or None when it
+    names nobody. Whichever rule found it: a clause inside the mention is cut off ("L'ARS a démenti
+    cette rumeur" -> "L'ARS"; "X, qui ..." -> "X"), and nothing is left when the clause starts it;
+    a mention longer than MAX_MENTION_WORDS words is refused, and so is an event or operation as the
+    subject or inverted subject of the verb ("L'opération de l'armée ... a révélé": what happened,
+    not who speaks; words().event_nouns)."""
+    mention = attribution.mention
+    if mention is None or attribution.rule in ("source-line", "agentless"):
+        return attribution
+    tokens = [t for t in sentence.doc if t.idx >= mention.start and t.idx + len(t.text) <= mention.end]
+    cut = _clause_start(tokens)
+    if cut is not None:
+        kept = [t for t in tokens[:cut]]
+        while kept and (kept[-1].is_punct or kept[-1].pos_ in ("ADV", "CCONJ")):
+            kept.pop()
+        if not kept:
+            return None
+        end = kept[-1].idx + len(kept[-1].text)
+        attribution = dataclasses.replace(attribution, mention=Span(mention.start, end,
+                                                                    sentence.text[mention.start:end]))
+        tokens = kept
+    if len([t for t in tokens if not t.is_punct]) > MAX_MENTION_WORDS:
+        return None
+    if attribution.rule in ("subject", "inverted"):
+        head = next((t for t in tokens if t.pos_ not in ("DET", "PUNCT", "ADJ", "NUM")), None)
+        if head is not None and head.text.lower() in words().event_nouns:
+            return None
+    return attribution

@@ -73,6 +73,7 @@ class Words:
     indefinites: tuple[str, ...]
     plural_openings: frozenset[str]
     name_lead_words: frozenset[str]
+    event_nouns: frozenset[str]
     path: str = ""  # the file read
     sha256: str = ""  # of its bytes: what the model_version of source pre-annotations hashes
 

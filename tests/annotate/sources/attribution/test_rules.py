@@ -79,3 +79,44 @@ def test_the_rules_run_in_one_order_and_each_says_what_it_labels() -> None:
     assert set(LABELS) == set(RULES)
     labels = [label for rule in RULES for label in LABELS[rule]]
     assert len(labels) == len(set(labels))
+
+
+# -- what every rule's mention must be: a speaker (rules.as_speaker) ---------------------------
+
+def mention_of(parse, text: str, mention: str, rule: str = "subject") -> str | None:
+    from annotate.sources.attribution import Attribution
+    from annotate.sources.attribution.rules import as_speaker
+    from annotate.text.segment import Span
+
+    start = text.index(mention)
+    found = as_speaker(parse(text), Attribution(Span(start, start + len(mention), mention), None, "official", rule))
+    return None if found is None else found.mention.text
+
+
+@pytest.mark.parametrize("text, mention, expected", [
+    # a clause inside the mention is cut off
+    ("L'ARS a démenti cette rumeur dans un communiqué.", "L'ARS a démenti cette rumeur dans un communiqué", "L'ARS"),
+    ("Des médecins que nous avons contactés confirment la pénurie.", "Des médecins que nous avons contactés",
+     "Des médecins"),
+    ("Korvan Info est allé plus loin en accusant Valdor.", "Korvan Info est allé plus loin", "Korvan Info"),
+    # a name, with its description, or with a word the small model tags as a verb, is kept whole
+    ("La Cour des comptes valdorienne juge la dépense excessive.", "La Cour des comptes valdorienne",
+     "La Cour des comptes valdorienne"),
+    ("Ilse Marquant, coordinatrice de l'organisation dans la région, a démenti.",
+     "Ilse Marquant, coordinatrice de l'organisation dans la région",
+     "Ilse Marquant, coordinatrice de l'organisation dans la région"),
+    # an event is what happened, not who speaks
+    ("L'opération de l'armée pour reprendre la ville, menée avec l'appui de l'aviation, a révélé l'ampleur des "
+     "stocks.", "L'opération de l'armée pour reprendre la ville, menée avec l'appui de l'aviation", None),
+    ("Les livraisons de machines-outils ont diminué de 11 %.", "Les livraisons de machines-outils", None),
+])
+def test_a_mention_is_cut_to_the_speaker(parse, text: str, mention: str, expected: str | None) -> None:
+    assert mention_of(parse, text, mention) == expected
+
+
+def test_a_mention_too_long_to_be_a_name_is_refused(parse) -> None:
+    text = ("Le comité de suivi des engagements de la région en faveur de la transition des vallées industrielles "
+            "du nord et du sud a indiqué mardi que le plan était tenu.")
+    long = text[:text.index(" a indiqué")]
+    assert mention_of(parse, text, long) is None
+    assert mention_of(parse, "Selon des sources, oui.", "des sources", rule="preposition") == "des sources"
