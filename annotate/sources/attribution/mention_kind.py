@@ -46,12 +46,24 @@ def kind_of(mention: str, registry=None) -> str:
         return "anonymous_vague"  # "un haut responsable du ministère des Finances": unnamed, whatever its employer
     if head in lists.anonymous_heads and not has_name:
         return "anonymous_vague"
+    if "journal officiel" in low:
+        return "official"  # the gazette of laws and decrees, not a newspaper
+    medium = head in lists.media_words or any(w in lists.media_words for w in terms[:2])
+    if medium and (head != "agence" or "presse" in terms or has_name) and _state_described(low, lists):
+        return "state_media"  # "l'agence de presse d'État sévrane", "la télévision officielle korvane"
     if head == "agence" and "presse" not in terms:
         return "official"  # "l'agence régionale de santé"; a news agency says "agence de presse" or has a name
-    if head in lists.media_words or any(w in lists.media_words for w in terms[:2]):
+    if medium:
         return "independent_media"
     if any(w in lists.official_words for w in terms[:6]):
         return "official"
     if any(w in lists.expert_words for w in terms):
         return "expert_ngo"
     return "other"
+
+
+def _state_described(low: str, lists) -> bool:
+    """A medium the mention itself calls the state's or the government's (words().state_markers)."""
+    padded = f" {low} "
+    return any(f" {marker} " in padded or f"'{marker} " in padded or f" {marker}," in padded
+               for marker in lists.state_markers)

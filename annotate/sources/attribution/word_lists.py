@@ -74,6 +74,7 @@ class Words:
     plural_openings: frozenset[str]
     name_lead_words: frozenset[str]
     event_nouns: frozenset[str]
+    state_markers: tuple[str, ...]
     path: str = ""  # the file read
     sha256: str = ""  # of its bytes: what the model_version of source pre-annotations hashes
 
