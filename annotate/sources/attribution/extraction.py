@@ -9,7 +9,7 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from annotate.sources.attribution.mention_kind import kind_of
+from annotate.sources.attribution.mention_kind import described_as_state_media, kind_of
 from annotate.sources.attribution.record import Attribution
 from annotate.sources.attribution.rules import RULES, ParsedSentence, as_speaker
 from annotate.sources.attribution.spans import attributed_content, with_apposition
@@ -104,7 +104,7 @@ def _settle_kinds(found: list[Attribution], state: ArticleState | None, registry
         elif owner is not None and attribution.kind != "anonymous_vague":
             # "son président, Tomas Reller": the kind of the body it belongs to
             attribution = found[i] = dataclasses.replace(attribution, kind=owner, kind_by="article")
-        elif kinds is not None and attribution.rule != "agentless":
+        elif kinds is not None and attribution.rule != "agentless" and not described_as_state_media(mention.text):
             kind = kinds.predict(mention.text, attribution.kind)
             attribution = found[i] = dataclasses.replace(attribution, kind=kind, kind_by="model")
         known = names.get(_name_key(mention.text))

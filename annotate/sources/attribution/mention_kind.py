@@ -62,6 +62,12 @@ def kind_of(mention: str, registry=None) -> str:
     return "other"
 
 
+def described_as_state_media(mention: str) -> bool:
+    """A news medium the mention itself calls the state's ("l'agence de presse d'État sévrane"): its
+    words say the kind, which the learned kind model does not override."""
+    return kind_of(mention) == "state_media"
+
+
 def _state_described(low: str, lists) -> bool:
     """A medium the mention itself calls the state's or the government's (words().state_markers)."""
     padded = f" {low} "
