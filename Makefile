@@ -75,6 +75,7 @@ bench: install
 	$(BIN)/python bench/semeval_fr.py --only tfidf,tfidf-encoder,finetune,ensemble
 	$(BIN)/python bench/sourcing.py
 	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/backend.py
 
 lint: install
 	$(BIN)/ruff check annotate train tests bench
