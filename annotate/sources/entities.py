@@ -35,6 +35,8 @@ _TITLES = frozenset("m mme mlle mm dr pr me monsieur madame docteur professeur m
                     "senatrice maire porte parole".split())
 _WORD = re.compile(r"[\w'’-]+")
 _ACRONYM = re.compile(r"^[A-ZÀ-Ý]{2,8}$")
+# A name and the acronym it defines: "l'Agence sévrane d'information (ASI)".
+_DEFINED = re.compile(r"([A-ZÀ-Ýa-zà-ÿ][\w'’ -]{2,80}?)\s*\(([A-ZÀ-Ý]{2,8})\)")
 _LEADING_ARTICLE = re.compile(r"^(?:l['’]\s*|les\s+|la\s+|le\s+)", re.IGNORECASE)
 
 
@@ -104,6 +106,7 @@ class EntityGrouper:
     def __init__(self, registry=None) -> None:
         self.registry = registry
         self.entities: list[SourceEntity] = []
+        self.acronyms: dict[str, SourceEntity] = {}  # defined in the article: "(ASI)" after a source's name
         self._forms: list[tuple[SourceEntity, str, tuple[str, ...], tuple[str, ...], str]] = []
 
     def assign(self, mention: str, kind: str) -> SourceEntity | None:
@@ -125,6 +128,18 @@ class EntityGrouper:
         self._forms.append((entity, key, _content_words(key), _person(mention), mention))
         return entity
 
+    def learn_acronyms(self, text: str, placed: list[tuple[int, int, SourceEntity]]) -> None:
+        """Acronyms a sentence defines for a source it names: "Selon l'agence de presse d'État
+        sévrane, l'Agence sévrane d'information (ASI), ..." makes a later "l'ASI" the same source.
+        ``placed``: (start, end, entity) of the sentence's mentions; the name defining the acronym
+        must be one of them or follow one of them at once (an apposition)."""
+        for match in _DEFINED.finditer(text):
+            start, acronym = match.start(1), match.group(2)
+            for mention_start, mention_end, entity in placed:
+                if mention_start <= start < mention_end or 0 <= start - mention_end <= 4:
+                    self.acronyms.setdefault(acronym.lower(), entity)
+                    break
+
     def _new(self, mention: str) -> SourceEntity:
         entry = self.registry.match(mention) if self.registry is not None else None
         entity = SourceEntity(f"s{len(self.entities) + 1}", entry.name if entry else mention,
@@ -142,6 +157,8 @@ class EntityGrouper:
         named = tuple(w for w in words if w not in _TITLES)  # "Mme Reniak" -> ("reniak",)
         person = _person(mention)
         bare = _bare(mention)
+        if _ACRONYM.match(bare) and bare.lower() in self.acronyms:
+            return self.acronyms[bare.lower()]
         for entity, form_key, form_words, form_person, form in reversed(self._forms):  # the most recent first
             if key == form_key:
                 return entity
@@ -173,11 +190,23 @@ def voices_of(counts) -> float:
 
 def group_attributions(attributions, registry=None) -> tuple[list[SourceEntity], list[str]]:
     """Entities of an article's attributions given in reading order, and each attribution's entity id
-    ("" for an anonymous or vague one). A pronoun counts for what it refers to."""
+    ("" for an anonymous or vague one). A pronoun counts for what it refers to. Attributions that
+    already carry their entity (the attributor grouped them while reading, acronyms defined in the
+    text included) keep it; the others are grouped here."""
     grouper = EntityGrouper(registry)
+    given: dict[str, SourceEntity] = {}
     ids = []
     for attribution in attributions:
         name = attribution.refers_to or (attribution.mention.text if attribution.mention is not None else "")
-        entity = grouper.assign(name, attribution.kind)
+        if getattr(attribution, "entity", ""):
+            entity = given.get(attribution.entity)
+            if entity is None:
+                entity = given[attribution.entity] = grouper._new(attribution.entity_name or name)
+            if name and name not in entity.mentions:
+                entity.mentions.append(name)
+            entity.kinds[attribution.kind] += 1
+            entity.attributions += 1
+        else:
+            entity = grouper.assign(name, attribution.kind)
         ids.append(entity.id if entity is not None else "")
     return grouper.entities, ids

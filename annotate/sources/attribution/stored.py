@@ -29,17 +29,23 @@ class ArticleEntities:
         self.article: str | None = None
         self.grouper = None
 
-    def __call__(self, article: str, found: list[Attribution]) -> list[Attribution]:
+    def __call__(self, article: str, found: list[Attribution], text: str = "") -> list[Attribution]:
+        """``found`` in the sentence ``text`` (whose acronym definitions are learnt, see
+        :meth:`annotate.sources.entities.EntityGrouper.learn_acronyms`)."""
         from annotate.sources.entities import EntityGrouper
 
         if article != self.article or self.grouper is None:
             self.article, self.grouper = article, EntityGrouper(self.registry)
-        out = []
+        out, placed = [], []
         for attribution in found:
             name = attribution.refers_to or (attribution.mention.text if attribution.mention is not None else "")
             entity = None if attribution.entity else self.grouper.assign(name, attribution.kind)
             out.append(dataclasses.replace(attribution, entity=entity.id, entity_name=entity.name)
                        if entity is not None else attribution)
+            if entity is not None and attribution.mention is not None:
+                placed.append((attribution.mention.start, attribution.mention.end, entity))
+        if text and placed:
+            self.grouper.learn_acronyms(text, placed)
         return out
 
 
@@ -67,7 +73,7 @@ class Attributor:
                 self.entities.article = None  # a new article, even if it has the last one's id
             found = extract_parsed(text, doc, self.registry, self.state, self.kinds)
             found = [mark_self_citation(a, outlet, self.registry) for a in found] if outlet else found
-            out.append(self.entities(article, found))
+            out.append(self.entities(article, found, text))
         return out
 
 
@@ -101,7 +107,7 @@ class StoredAttributions:
                 found = [Attribution.from_dict(a) for a in stored]
             except (KeyError, TypeError, ValueError) as err:
                 raise InputError(f"{where}: malformed attribution ({err})") from None
-            out.append(self.entities(item[0], found))
+            out.append(self.entities(item[0], found, item[1]))
         return out
 
 

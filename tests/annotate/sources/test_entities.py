@@ -73,3 +73,26 @@ def test_a_pronoun_counts_for_what_it_refers_to() -> None:
 def test_voices() -> None:
     assert voices_of([5]) == 1.0 and voices_of([1, 1]) == 2.0 and voices_of([]) == 0.0
     assert voices_of([8, 1, 1]) == pytest.approx(1.52, abs=0.01)
+
+
+def test_an_acronym_defined_beside_a_source_names_it_later() -> None:
+    grouper = EntityGrouper()
+    text = "Selon l'agence de presse d'État sévrane, l'Agence sévrane d'information (ASI), les rebelles ont reculé."
+    agency = grouper.assign("l'agence de presse d'État sévrane", "state_media")
+    start = text.index("l'agence")
+    grouper.learn_acronyms(text, [(start, start + len("l'agence de presse d'État sévrane"), agency)])
+    assert grouper.assign("l'ASI", "other") is agency
+    assert grouper.assign("la BCE", "official") is not agency  # an acronym nobody defined stays apart
+
+
+def test_the_attributor_groups_while_reading_and_the_profile_keeps_it() -> None:
+    from annotate.sources.attribution import Attributor
+    from annotate.sources.profile import profile_article
+
+    sentences = ["Selon l'agence de presse d'État sévrane, l'Agence sévrane d'information (ASI), les rebelles "
+                 "auraient reçu des armes.", "Les stocks sont considérables, selon l'ASI."]
+    found = Attributor(REGISTRY)([("a", text) for text in sentences])
+    agency, acronym = found[0][0], found[1][0]
+    assert agency.entity == acronym.entity == "s1" and agency.kind == "state_media"
+    profile = profile_article("a", "Titre", [(1, f) for f in found], REGISTRY)
+    assert profile.sources == 1 and profile.entities[0]["mentions"][-1] == "l'ASI"
