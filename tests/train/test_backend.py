@@ -120,10 +120,11 @@ class FakeRetrain:
     def __init__(self, outcomes: list) -> None:
         import threading
 
-        self.outcomes, self.calls, self.release = outcomes, [], threading.Event()
+        self.outcomes, self.calls, self.release, self.called = outcomes, [], threading.Event(), threading.Event()
 
     def __call__(self, model_dir: Path):
         self.calls.append(model_dir)
+        self.called.set()
         assert self.release.wait(10)
         outcome = self.outcomes.pop(0)
         if isinstance(outcome, Exception):
@@ -164,7 +165,8 @@ def test_the_trainer_waits_for_n_annotations_then_swaps_a_winner(predictor: Pred
         client.post("/webhook", json={"action": "ANNOTATION_CREATED"})
     assert retrain.calls == [] and not trainer.running  # 2 of 3
     client.post("/webhook", json={"action": "ANNOTATION_UPDATED"})
-    assert trainer.running and client.get("/health").json()["training"] == "training"
+    assert trainer.running and retrain.called.wait(10)
+    assert client.get("/health").json()["training"] == "training"
     assert client.post("/setup", json={}).json()["model_version"] == predictor.version  # still the old one
     retrain.release.set()
     trainer.wait(10)
@@ -177,6 +179,7 @@ def test_one_retrain_at_a_time_and_a_loser_or_a_failure_changes_nothing(predicto
     retrain = FakeRetrain([outcome(False, Path("served")), RuntimeError("the server went away")])
     backend, trainer, loaded, switched = trainer_for(predictor, retrain, every=2)
     trainer.notify(0, start=True)  # "Start training"
+    assert retrain.called.wait(10)  # the run has begun (in the executor's thread)
     trainer.notify(1)
     trainer.notify(1)  # two more while it runs: queued, not a second run at once
     assert len(retrain.calls) == 1
