@@ -252,6 +252,15 @@ class LabelStudioClient:
                     found.setdefault(str(sentence_id), []).append((task.id, int(task.total_annotations or 0)))
         return found
 
+    def annotation_counts(self, task_ids: list[int]) -> dict[int, int]:
+        """task id -> its annotations, counted from the annotations themselves (one call a task:
+        for the few tasks about to be deleted, not for a whole project)."""
+        counts = {}
+        for task_id in task_ids:
+            with _calls(self.conn, f"reading the annotations of task {task_id}"):
+                counts[task_id] = len(self.sdk.annotations.list(id=task_id))
+        return counts
+
     def delete_tasks(self, project_id: int, task_ids: list[int]) -> None:
         """Delete these tasks (Data Manager's bulk action, one call)."""
         if not task_ids:

@@ -97,8 +97,18 @@ def duplicate_tasks(tasks: dict[str, list[tuple[int, int]]]) -> tuple[list[int],
 
 def remove_duplicates(client: LabelStudioClient, project_id: int,
                       tasks: dict[str, list[tuple[int, int]]] | None = None) -> tuple[int, int]:
-    """Reduce the project's tasks to one per sentence id; ``(deleted, extras kept)``."""
-    delete, kept = duplicate_tasks(tasks if tasks is not None else client.tasks_by_sentence(project_id))
+    """Reduce the project's tasks to one per sentence id; ``(deleted, extras kept)``.
+
+    The task list's annotation counts can lag behind an annotation just saved, so before anything
+    goes, the annotations of every task of a duplicated sentence are counted again from the
+    annotations themselves: an annotated task is never deleted."""
+    tasks = tasks if tasks is not None else client.tasks_by_sentence(project_id)
+    delete, kept = duplicate_tasks(tasks)
+    if delete:
+        duplicated = {sentence: found for sentence, found in tasks.items() if len(found) > 1}
+        counts = client.annotation_counts([task for found in duplicated.values() for task, _ in found])
+        delete, kept = duplicate_tasks({sentence: [(task, counts[task]) for task, _ in found]
+                                        for sentence, found in duplicated.items()})
     client.delete_tasks(project_id, delete)
     return len(delete), kept
 

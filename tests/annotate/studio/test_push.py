@@ -146,3 +146,23 @@ def test_the_final_duplicate_check_waits_for_a_restarting_server(no_sleep):
     with pytest.raises(ServerError, match="refused the API key"):  # not transient: no wait
         _retry_transient(lambda: (_ for _ in ()).throw(ServerError("refused the API key")))
     assert no_sleep == [1.0, 2.0]
+
+
+def test_an_annotation_the_task_list_does_not_show_yet_keeps_its_task() -> None:
+    """The list's counts can lag behind an annotation just saved: the annotations are counted again
+    before anything is deleted, and an annotated copy stays."""
+    from annotate.studio.push import remove_duplicates
+
+    class Stale:  # a stand-in for the client: a listing that shows no annotation, and the truth
+        deleted: list[int] = []
+
+        def annotation_counts(self, task_ids):
+            return {task: (1 if task == 9 else 0) for task in task_ids}
+
+        def delete_tasks(self, project_id, task_ids):
+            self.deleted = list(task_ids)
+
+    client = Stale()
+    listing = {"a:0-5": [(3, 0), (9, 0)], "b:6-9": [(4, 0), (5, 0)]}
+    assert remove_duplicates(client, 1, listing) == (2, 0)
+    assert client.deleted == [3, 5]  # task 9 holds an annotation: the blank copy of a:0-5 goes instead
