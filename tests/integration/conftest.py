@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,12 @@ def signup_annotator(admin: LabelStudioClient, email: str, password: str, person
             response = browser.post("/api/token/", headers={"X-CSRFToken": browser.cookies.get("csrftoken"),
                                                             "Referer": url})
         else:
-            response = browser.get("/api/current-user/token")
+            # Label Studio 1.23.2 can answer 500 ("Token matching query does not exist") for a user
+            # created a few milliseconds before, under load: the legacy token comes a moment later.
+            for _ in range(10):
+                response = browser.get("/api/current-user/token")
+                if response.status_code != 500:
+                    break
+                time.sleep(0.5)
         response.raise_for_status()
         return Connection(url, response.json()["token"])
