@@ -255,10 +255,17 @@ class LabelStudioClient:
     def annotation_counts(self, task_ids: list[int]) -> dict[int, int]:
         """task id -> its annotations, counted from the annotations themselves (one call a task:
         for the few tasks about to be deleted, not for a whole project)."""
+        from label_studio_sdk.core.api_error import ApiError
+
         counts = {}
         for task_id in task_ids:
             with _calls(self.conn, f"reading the annotations of task {task_id}"):
-                counts[task_id] = len(self.sdk.annotations.list(id=task_id))
+                try:
+                    counts[task_id] = len(self.sdk.annotations.list(id=task_id))
+                except ApiError as err:
+                    if err.status_code != 404:
+                        raise
+                    counts[task_id] = 0  # deleted meanwhile (another push repairing the same duplicates)
         return counts
 
     def delete_tasks(self, project_id: int, task_ids: list[int]) -> None:

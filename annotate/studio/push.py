@@ -219,18 +219,12 @@ def open_project(
         except PropaError:
             client.delete_project(created.id)
             raise
-        titled = client.projects_titled(ref)
-        first = titled[0]
-        # Every process goes on in the first project with this title (ids only grow, so it is the
-        # one created first); any other is a race's leftover: ours, another process's, or one a
-        # request retried after its answer was lost made twice. Those without tasks go.
-        for other in titled[1:]:
-            if other.id == created.id or not getattr(other, "task_number", 0):
-                with contextlib.suppress(PropaError):  # its own process may have removed it already
-                    client.delete_project(other.id)
+        first = client.projects_titled(ref)[0]
         if first.id == created.id:
             create_review_view(client, created.id)
             return created.id, True
+        # another process created one with this title meanwhile: both go on in the first
+        client.delete_project(created.id)
         project = client.get_project(first.id)
     if (project.label_config or "").strip() != config.strip():
         if not update_config:
