@@ -60,14 +60,17 @@ class GoldArticle:
 
 
 def find_span(sentence: str, quoted: str, occurrence: int, where: str) -> tuple[int, int]:
-    """Offsets of the ``occurrence``-th (1-based) occurrence of ``quoted`` in ``sentence``."""
-    start = -1
-    for _ in range(occurrence):
-        start = sentence.find(quoted, start + 1)
-        if start < 0:
-            found = sentence.count(quoted)
-            raise InputError(f"{where}: '{quoted}' occurs {found} time(s) in the sentence, "
-                             f"not {occurrence}" if found else f"{where}: '{quoted}' is not in the sentence")
+    """Offsets of the ``occurrence``-th (1-based) occurrence of ``quoted`` in ``sentence``, as whole
+    words: "on" is not found inside "réunion", nor "Il" inside "Ils"."""
+    import re
+
+    pattern = (r"(?<!\w)" if quoted[:1].isalnum() else "") + re.escape(quoted) + \
+        (r"(?!\w)" if quoted[-1:].isalnum() else "")
+    found = [m.start() for m in re.finditer(pattern, sentence)]
+    if len(found) < occurrence:
+        raise InputError(f"{where}: '{quoted}' occurs {len(found)} time(s) in the sentence as whole words, "
+                         f"not {occurrence}" if found else f"{where}: '{quoted}' is not in the sentence")
+    start = found[occurrence - 1]
     return start, start + len(quoted)
 
 

@@ -75,6 +75,13 @@ def test_find_span_occurrences() -> None:
     assert find_span("selon X, selon Y", "selon", 2, "w") == (9, 14)
     with pytest.raises(InputError, match="occurs 2 time"):
         find_span("selon X, selon Y", "selon", 3, "w")
+    # whole words only: the "on" of "a-t-on" is not the one inside "réunion", nor "il" inside "scellé, il"
+    text = "La réunion est prévue, a-t-on appris."
+    assert find_span(text, "on", 1, "w") == (text.index("-on") + 1, text.index("-on") + 3)
+    assert find_span("Un fil, dit-il.", "il", 1, "w") == (12, 14)
+    assert find_span("(ASI) et l'ASI", "(ASI)", 1, "w") == (0, 5)
+    with pytest.raises(InputError, match="occurs 1 time.*whole words"):
+        find_span(text, "on", 2, "w")
     with pytest.raises(InputError, match="'d'après' is not in the sentence"):
         find_span("selon X", "d'après", 1, "w")
 
