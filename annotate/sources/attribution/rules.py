@@ -100,8 +100,9 @@ def agentless(sentence: ParsedSentence) -> Iterator[Attribution]:
     for match in _AGENTLESS.finditer(parsed):
         cue = Span(match.start(), match.end(), text[match.start():match.end()])
         mention = None
-        if "on" in match.group(1).lower().split("-"):
-            at = parsed.lower().find("on", match.start() + match.group(1).lower().find("-on"))
+        pronoun = re.search(r"(?<!\w)on(?!\w)", match.group(1), re.IGNORECASE)  # "a-t-on", "on dit", "apprend-on"
+        if pronoun is not None:
+            at = match.start() + pronoun.start()
             mention = Span(at, at + 2, text[at:at + 2])
         yield Attribution(mention, cue, "anonymous_vague", "agentless")
 

@@ -24,8 +24,10 @@ def run(rule: Rule, sentence: ParsedSentence) -> list[Found]:
       ("sources militaires", "Source :", "anonymous_vague", "source-line")]),
     (agentless, "Il se dit que le ministre va démissionner.",
      [(None, "Il se dit que", "anonymous_vague", "agentless")]),
-    (agentless, "Le ministre va démissionner, a-t-on appris.",
-     [(None, "a-t-on appris", "anonymous_vague", "agentless")]),
+    (agentless, "Le ministre va démissionner, a-t-on appris.",  # the "on" is the mention (corpus/gold/GUIDE.md)
+     [("on", "a-t-on appris", "anonymous_vague", "agentless")]),
+    (agentless, "On dit que le ministre va démissionner.",
+     [("On", "On dit que", "anonymous_vague", "agentless")]),
     (preposition, "Selon le ministère de la Défense, deux soldats ont été blessés.",
      [("le ministère de la Défense", "Selon", "official", "preposition")]),
     (preposition, "Le chômage a reculé, selon les chiffres publiés lundi par l'Office valdorien de la statistique.",
