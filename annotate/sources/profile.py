@@ -1,19 +1,25 @@
 """Article sourcing profiles: how an article supports what it says, in figures and words.
 
-From the attributions of each sentence (`annotate.sources.attribution`), per article, on its
-sources (`annotate.sources.entities`: the mentions of one speaker grouped, a pronoun counted for
-what it refers to):
+From the attributions of each body sentence (`annotate.sources.attribution`; the headline's are not
+counted: a headline repeats the body), per article, on its sources (`annotate.sources.entities`: the
+mentions of one speaker grouped, a pronoun counted for what it refers to, a minister with the
+ministry, a person with the office an apposition gives them):
 
 - how many attributions, and the share that are anonymous or vague, and to state-affiliated
   media (an entity's kind is decided once for all its mentions);
-- how many distinct sources speak, and how many *voices*: the effective number of sources,
-  ``1 / sum(share ** 2)`` over the named sources' shares of the attributions (1: one source says
-  everything; 2: two sources share it evenly; 5 equal sources: 5). Fewer than three voices costs
-  points: a piece that relays one party, however many times, is one-sided;
+- *the authorities' line* (:func:`authorities_line`): when state-affiliated media speak, they and
+  the officials of their side (those that name no other country than theirs) are one voice if they
+  have fewer than ``FULL_VOICES`` voices between them: a ministry, its minister and its news agency
+  relay one party's claims however many times they are named. A prefect, a mayor and the UN quoted
+  beside a foreign state channel are several voices, not a line, and lose nothing for it. The
+  line's share of the attributions costs up to ``official_line`` points: a government's claims
+  relayed by its own press is the pattern a fact-checker looks for;
+- how many distinct sources speak, and how many *voices*: the effective number of sides,
+  ``1 / sum(share ** 2)`` over the shares of the attributions each named source carries (the
+  authorities' line counted as one: 1: one source says everything; 2: two sources share it evenly;
+  5 equal sources: 5). Fewer than three voices costs points: a piece that relays one party,
+  however many times, is one-sided;
 - the share carried by the most cited source;
-- when state-affiliated media speak, the share of the authorities' line: official sources and the
-  media they own counted together (:func:`side_counts`), the pattern of a government's claims relayed
-  by its own press;
 - the body sentences that attribute nothing (what the article asserts on its own authority);
 - sources the registry rates low, a vague source line ("Source : Divers");
 - the outlet's own rating, with where it comes from (the registry, else an imported rating set:
@@ -21,8 +27,11 @@ what it refers to):
   how this article is sourced;
 - a sourcing score from 0 to 100 with the reasons it lost points, in words.
 
-The score is a reading aid for fact-checkers, not a verdict: its weights are below, in
-one place, and every point lost is explained.
+A piece that relays one government's claims through its state agency with a vague source line
+thus loses for the state media, for the line, for speaking with one voice and for the source line,
+and lands in the weak band; wire copy that quotes a state outlet among many other voices loses only
+the state outlet's share. The score is a reading aid for fact-checkers, not a verdict: its weights
+are below, in one place, and every point lost is explained.
 """
 
 from __future__ import annotations
@@ -62,7 +71,7 @@ class ArticleProfile:
     reasons: list[str] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)  # attributions per kind (an entity's kind for all)
     sources: int = 0  # distinct named sources
-    voices: float = 0.0  # the effective number of sources (see the module)
+    voices: float = 0.0  # the effective number of sides: sources, the authorities' line as one (see the module)
     band: str = ""
     entities: list[dict] = field(default_factory=list)  # each source: id, name, kind, reliability, mentions...
     outlet: str = ""
@@ -72,28 +81,43 @@ class ArticleProfile:
         return dict(self.__dict__)
 
 
-AUTHORITIES = frozenset({"official", "state_media"})  # one side: the authorities and the media they own
+def authorities_line(counts: Counter, by_id: dict, countries=()) -> list[str]:
+    """The sources that speak as one for the authorities, in order of appearance: when
+    state-affiliated media speak, they and the official sources of their side (those that name no
+    other country than theirs, :func:`annotate.sources.entities.countries_of`), if officials are
+    among them and they all have fewer than ``FULL_VOICES`` voices between them: a ministry, its
+    minister and its agency are one line; a prefect, a mayor and the UN quoted beside a foreign
+    state channel are not. Empty when there is no such line."""
+    from annotate.sources.entities import countries_of, voices_of
 
+    media = [i for i in counts if by_id[i].kind == "state_media"]
+    if not media:
+        return []
+    theirs = frozenset().union(*(countries_of(by_id[i], countries) for i in media))
 
-def side_counts(counts: Counter, by_id: dict) -> Counter:
-    """Attributions per side: every official source and state-affiliated outlet speaks for the
-    authorities, one side however many offices and outlets relay it; every other source is a side
-    of its own."""
-    sides: Counter = Counter()
-    for entity_id, count in counts.items():
-        sides["authorities" if by_id[entity_id].kind in AUTHORITIES else entity_id] += count
-    return sides
+    def of_their_side(entity_id: str) -> bool:
+        if by_id[entity_id].kind == "state_media":
+            return True
+        named = countries_of(by_id[entity_id], countries)
+        return by_id[entity_id].kind == "official" and not (theirs and named and not named & theirs)
+
+    line = [i for i in counts if of_their_side(i)]
+    if not any(by_id[i].kind == "official" for i in line) or voices_of(counts[i] for i in line) >= FULL_VOICES:
+        return []
+    return line
 
 
 def profile_article(article_id: str, title: str, sentences: list[tuple[int, list]], registry=None,
-                    outlet: str = "", url: str = "", ratings=()) -> ArticleProfile:
+                    outlet: str = "", url: str = "", ratings=(), texts=()) -> ArticleProfile:
     """``sentences``: (paragraph index, attributions) for each sentence in reading order;
-    paragraph 0 is the title. ``ratings``: imported rating sets, for the outlet's rating."""
-    from annotate.sources.entities import group_attributions, voices_of
+    paragraph 0 is the title, whose attributions are not counted (a headline repeats the body).
+    ``ratings``: imported rating sets, for the outlet's rating. ``texts``: the sentences' text, for
+    the offices they give people in apposition (:func:`annotate.sources.entities.group_attributions`)."""
+    from annotate.sources.entities import group_attributions, known_countries, voices_of
 
     body = [(paragraph, found) for paragraph, found in sentences if paragraph > 0]
-    attributions = [a for _, found in sentences for a in found]
-    entities, ids = group_attributions(attributions, registry)
+    attributions = [a for _, found in body for a in found]
+    entities, ids = group_attributions(attributions, registry, texts)
     by_id = {entity.id: entity for entity in entities}
     kinds = Counter(by_id[i].kind if i else a.kind for a, i in zip(attributions, ids))
     total = len(attributions)
@@ -104,9 +128,14 @@ def profile_article(article_id: str, title: str, sentences: list[tuple[int, list
     top_id, top_count = counts.most_common(1)[0] if counts else ("", 0)
     top = by_id[top_id].name if top_id else ""
     top_share = top_count / total if total else 0.0
-    heard = voices_of(counts.values())
-    authorities = side_counts(counts, by_id)["authorities"]
-    vague_line = any(a.rule == "source-line" and a.kind == "anonymous_vague" for a in attributions)
+    line = authorities_line(counts, by_id, known_countries(registry))
+    sides: Counter = Counter()
+    for entity_id, count in counts.items():
+        sides["line" if entity_id in line else entity_id] += count
+    heard = voices_of(sides.values())
+    side_id, side_count = sides.most_common(1)[0] if sides else ("", 0)
+    loudest = "the authorities' line" if side_id == "line" else by_id[side_id].name if side_id else ""
+    source_line = next((a for a in attributions if a.rule == "source-line" and a.kind == "anonymous_vague"), None)
     unattributed = sum(1 for _, found in body if not found)
     score, reasons = 100.0, []
 
@@ -124,17 +153,19 @@ def profile_article(article_id: str, title: str, sentences: list[tuple[int, list
             lose("anonymous", anonymous / total, f"{anonymous} of {total} attributions are anonymous or vague")
         if state:
             lose("state_media", state / total, f"{state} of {total} attributions are to state-affiliated media")
-            if authorities > state:
-                lose("official_line", authorities / total, f"the authorities' line, relayed by their media, is "
-                     f"{authorities} of {total} attributions")
+        if line:
+            relayed = sum(counts[i] for i in line)
+            lose("official_line", relayed / total, f"the authorities' line ({'; '.join(by_id[i].name for i in line)})"
+                 f", relayed by their own media, is {relayed} of {total} attributions, one voice")
         if total >= MIN_ATTRIBUTIONS and heard < FULL_VOICES:
             lose("one_sided", min(1.0, (FULL_VOICES - heard) / (FULL_VOICES - 1)),
-                 f"{heard:.1f} voices: {top} carries {top_share:.0%} of the attributions"
-                 if top else f"{heard:.1f} voices")
+                 f"{heard:.1f} voices: {loudest} carries {side_count / total:.0%} of the attributions"
+                 if loudest else f"{heard:.1f} voices")
         if low:
             lose("low_reliability", low / total, f"{low} attributions to sources the registry rates low")
-        if vague_line:
-            lose("vague_source_line", 1.0, "a vague source line (\"Source : Divers\")")
+        if source_line is not None:
+            said = source_line.mention.text if source_line.mention is not None else ""
+            lose("vague_source_line", 1.0, f"a vague source line (\"{said}\")" if said else "a vague source line")
         if body and unattributed:
             lose("unattributed", unattributed / len(body), f"{unattributed} of {len(body)} sentences attribute nothing")
     if not reasons:
@@ -167,7 +198,7 @@ def profile_corpus(sentences: Iterable, registry=None, attributor=None, ratings=
         found = attributor([(s.article_id, s.text, s.outlet) for s in current])
         first = current[0]
         return profile_article(first.article_id, first.title, [(s.paragraph_index, f) for s, f in zip(current, found)],
-                               registry, first.outlet, first.url, ratings)
+                               registry, first.outlet, first.url, ratings, [s.text for s in current])
 
     for sentence in sentences:
         if current and sentence.article_id != current[0].article_id:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.sources.entities import EntityGrouper, group_attributions, voices_of
+from annotate.sources.entities import EntityGrouper, countries_of, group_attributions, known_countries, voices_of
 from annotate.sources.registry import load_registry
 
 REGISTRY = load_registry()
@@ -96,3 +96,80 @@ def test_the_attributor_groups_while_reading_and_the_profile_keeps_it() -> None:
     assert agency.entity == acronym.entity == "s1" and agency.kind == "state_media"
     profile = profile_article("a", "Titre", [(1, f) for f in found], REGISTRY)
     assert profile.sources == 1 and profile.entities[0]["mentions"][-1] == "l'ASI"
+
+
+@pytest.mark.parametrize("forms", [
+    ["le ministère de l'Intérieur", "le ministre de l'Intérieur, Dragan Volesk", "Volesk"],
+    ["le ministre de l'Intérieur, Dragan Volesk", "le ministère de l'Intérieur de Sévranie", "le ministère"],
+    ["La présidence sévrane", "Le porte-parole de la présidence, Anton Reszko", "Reszko"],
+    ["le ministre de l'Intérieur, Dragan Olesko", "Le ministre"],  # a bare title: the last who bore it
+    ["la chaîne publique", "la télévision d'État"],  # one outlet described twice
+])
+def test_an_office_holder_speaks_for_the_office(forms: list[str]) -> None:
+    assert grouped(*[(form, "official") for form in forms]) == ["s1"] * len(forms)
+
+
+@pytest.mark.parametrize("first, second", [
+    ("le ministère de la Défense", "le ministre de l'Intérieur, Dragan Volesk"),  # another ministry
+    ("le ministère de la Défense", "la ministre, Sofia Reniak"),  # "la ministre" alone names no ministry
+    ("le ministère de la Défense", "son porte-parole"),  # whose spokesperson, the attribution rules say
+    ("la chaîne privée Kanal 3", "la chaîne publique"),
+    ("la télévision d'État korvane", "la télévision publique sévrane"),  # two countries' channels
+])
+def test_offices_and_outlets_stay_apart(first: str, second: str) -> None:
+    assert grouped((first, "official"), (second, "official"), registry=REGISTRY) == ["s1", "s2"]
+
+
+def test_an_apposition_gives_a_person_their_office_even_where_nothing_is_attributed() -> None:
+    grouper = EntityGrouper()
+    ministry = grouper.assign("Le ministère de l'Intérieur de Sévranie", "official")
+    grouper.learn_titles("Le ministre de l'Intérieur, Dragan Volesk, a promis une riposte.")
+    assert grouper.assign("Volesk", "other") is ministry and ministry.kind == "official"
+    # "Selon" introduces a source speaking of someone, not their office.
+    grouper.learn_titles("Selon le ministre, Marek Dolin, un militant, a été arrêté.")
+    assert grouper.assign("Marek Dolin", "other") is not ministry
+
+
+def test_a_person_cited_before_the_apposition_is_folded_into_the_office() -> None:
+    """The attributor groups while reading: "Volesk" got its own entity before the profile reads the
+    apposition in a sentence that attributes nothing; group_attributions folds it into the ministry."""
+    from annotate.sources.attribution import Attribution
+    from annotate.text.segment import Span
+
+    def said(mention: str, kind: str, entity: str = "") -> Attribution:
+        return Attribution(Span(0, len(mention), mention), None, kind, "subject", entity=entity, entity_name=mention)
+
+    attributions = [said("Le ministère de l'Intérieur", "official", "s1"), said("Volesk", "other", "s2"),
+                    said("l'ONG Veille", "expert_ngo", "s3"), said("Divers", "anonymous_vague")]
+    texts = ["Le ministère de l'Intérieur accuse.", "Le ministre de l'Intérieur, Dragan Volesk, a promis une riposte.",
+             "Volesk a assuré que tout irait bien.", "L'ONG Veille doute.", "Source : Divers"]
+    entities, ids = group_attributions(attributions, texts=texts)
+    assert ids == ["s1", "s1", "s2", ""] and [e.id for e in entities] == ["s1", "s2"]
+    assert entities[0].mentions == ["Le ministère de l'Intérieur", "Volesk"] and entities[0].kind == "official"
+    assert group_attributions(attributions)[1] == ["s1", "s2", "s3", ""]  # without the text, apart
+
+
+def test_an_entity_kind_state_media_once_said_and_other_as_no_cue() -> None:
+    grouper = EntityGrouper()
+    agency = grouper.assign("l'agence de presse d'État", "state_media")
+    for kind in ("official", "official", "other"):
+        assert grouper.assign("l'agence", kind) is agency
+    assert agency.kind == "state_media"
+    # A bare "la chaîne" called state media says nothing of who runs a Telegram channel.
+    channel = grouper.assign("une chaîne Telegram pro-korvane", "social_media")
+    assert grouper.assign("la chaîne", "state_media") is channel and channel.kind == "social_media"
+    person = grouper.assign("Sofia Reniak", "other")
+    grouper.assign("Reniak", "other")
+    assert person.kind == "other"
+    grouper.assign("Mme Reniak", "official")
+    assert person.kind == "official"  # one mention told, the others said nothing
+
+
+def test_countries_of_a_source() -> None:
+    countries = known_countries(REGISTRY)
+    assert {"korvanie", "sevranie", "valdoria", "france"} <= set(countries)
+    grouper = EntityGrouper(REGISTRY)
+    assert countries_of(grouper.assign("le ministère korvan de la Défense", "official"), countries) == {"korvanie"}
+    assert countries_of(grouper.assign("la préfecture", "official"), countries) == frozenset()
+    assert countries_of(grouper.assign("Korvan Info", "other"), countries) == {"korvanie"}  # the registry's
+    assert countries_of(grouper.assign("le ministère valdorien de la Santé", "official"), countries) == {"valdoria"}

@@ -4,6 +4,7 @@ on the gold corpus, neutral wire copy scores above conspiracy-leaning blogs."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -13,12 +14,14 @@ from annotate.cli import cli
 from annotate.text.corpus import read_sentences
 from annotate.quality.gold import read_gold_rows
 from annotate.text.segment import Span
-from annotate.sources.profile import NO_SOURCE, PENALTIES, profile_article, profile_corpus
+from annotate.sources.entities import SourceEntity
+from annotate.sources.profile import NO_SOURCE, PENALTIES, authorities_line, profile_article, profile_corpus
 from annotate.sources.registry import load_registry
 from tests.conftest import ROOT
 
 REGISTRY = load_registry()
 GOLD = ROOT / "corpus" / "gold"
+ONESIDED = ROOT / "tests" / "data" / "onesided"
 
 
 def said(mention: str, kind: str) -> Attribution:
@@ -67,9 +70,77 @@ def test_one_party_repeated_through_its_state_media_is_weak_however_often_named(
     assert profile.sources == 2 and profile.top_source == "Le ministère de l'Intérieur de Sévranie"
     assert profile.entities[0]["mentions"] == ["Le ministère de l'Intérieur de Sévranie", "Le ministère",
                                                "le ministère de l'Intérieur", "le ministère"]
-    assert profile.voices < 1.8 and profile.band == "weak" and profile.score < 40, profile.reasons
-    assert any("the authorities' line, relayed by their media, is 7 of 8" in r for r in profile.reasons)
+    # The ministry and its agency are one line: one voice.
+    assert profile.voices == 1.0 and profile.band == "weak" and profile.score < 35, profile.reasons
+    assert any("relayed by their own media, is 7 of 8 attributions, one voice" in r for r in profile.reasons)
+    assert any("1.0 voices: the authorities' line carries 88%" in r for r in profile.reasons)
     assert any("vague source line" in reason for reason in profile.reasons)
+
+
+def test_the_headline_is_not_counted() -> None:
+    """A headline repeats the body: "Sévranie accuse..." is not one more source."""
+    body = [(1, [said("le ministère de l'Intérieur", "official")]), (1, [said("l'ONG Veille", "expert_ngo")]),
+            (2, [said("le maire de Hessal", "official")])]
+    with_title = profile_article("a", "T", [(0, [said("Sévranie", "other")]), *body], REGISTRY)
+    without = profile_article("a", "T", [(0, []), *body], REGISTRY)
+    assert (with_title.attributions, with_title.sources, with_title.score) == (3, 3, without.score)
+    assert with_title.sentences == 4
+
+
+def entities(*sources: tuple[str, str, int]) -> tuple[Counter, dict]:
+    by_id = {f"s{n}": SourceEntity(f"s{n}", name, kinds=Counter({kind: count}), mentions=[name])
+             for n, (name, kind, count) in enumerate(sources, 1)}
+    return Counter({i: sum(e.kinds.values()) for i, e in by_id.items()}), by_id
+
+
+COUNTRIES = ("korvanie", "sevranie", "valdoria")
+
+
+def test_the_authorities_line_is_a_few_voices_of_one_side() -> None:
+    # A ministry relayed by its state agency: one line.
+    counts, by_id = entities(("le ministère de l'Intérieur", "official", 5), ("l'agence d'État sévrane",
+                                                                            "state_media", 2))
+    assert authorities_line(counts, by_id, COUNTRIES) == ["s1", "s2"]
+    # Many officials of different bodies beside one foreign state channel: several voices, no line.
+    counts, by_id = entities(("la préfecture", "official", 2), ("le maire d'Orvane", "official", 1),
+                             ("le Haut-Commissariat des Nations unies", "official", 1),
+                             ("la Commission européenne", "official", 1), ("la télévision d'État korvane",
+                                                                          "state_media", 1))
+    assert authorities_line(counts, by_id, COUNTRIES) == []
+    # An official of another country than the state outlet's is another party.
+    counts, by_id = entities(("la télévision d'État korvane", "state_media", 2),
+                             ("le ministère valdorien de la Défense", "official", 2))
+    assert authorities_line(counts, by_id, COUNTRIES) == []
+    # State media alone, or officials without state media: no line.
+    assert authorities_line(*entities(("Korvan Info", "state_media", 3)), COUNTRIES) == []
+    assert authorities_line(*entities(("le ministère", "official", 3), ("la présidence", "official", 1)),
+                            COUNTRIES) == []
+
+
+def onesided_profiles() -> dict:
+    return {p.article_id: p for p in profile_corpus(read_sentences(ONESIDED), REGISTRY)}
+
+
+def test_one_government_relayed_by_its_state_media_is_weak_and_a_balanced_dispatch_solid() -> None:
+    """tests/data/onesided/: three pieces that relay one government's claims through its state
+    agency or TV with a vague source line, and a dispatch on the same story that names every side."""
+    profiles = onesided_profiles()
+    assert len(profiles) == 4
+    for name in ("ministere-defense-korvan-info", "presidence-sevrane-television", "agence-telegraphique-korvane"):
+        profile = profiles[name]
+        assert profile.band == "weak" and profile.score <= 35, (name, profile.score, profile.reasons)
+        assert profile.voices < 1.5, (name, profile.reasons)
+        assert any(r.startswith("the authorities' line (") and "one voice" in r for r in profile.reasons), name
+        assert any("voices: the authorities' line carries" in r for r in profile.reasons), name
+        assert any("vague source line" in r for r in profile.reasons), name
+    # The minister named in a sentence that attributes nothing is his ministry's voice.
+    ministry = profiles["ministere-defense-korvan-info"].entities[0]
+    assert ministry["kind"] == "official" and "Varnitch" in ministry["mentions"], ministry
+    # The headline ("Barrage de Tervaz : Korvanie accuse...") is not a source.
+    balanced = profiles["depeche-barrage-tervaz"]
+    assert balanced.band == "solid" and balanced.score >= 85, balanced.reasons
+    assert balanced.voices >= 5 and not any("authorities' line" in r for r in balanced.reasons), balanced.reasons
+    assert all(e["name"] != "Korvanie" for e in balanced.entities)
 
 
 def test_the_gold_styles_keep_their_order_with_a_wider_gap() -> None:
@@ -80,7 +151,10 @@ def test_the_gold_styles_keep_their_order_with_a_wider_gap() -> None:
     mean = {style: sum(values) / len(values) for style, values in scores.items()}
     order = ["wire", "fact_check", "opinion", "state_media", "conspiracy_blog"]
     assert [mean[style] for style in order] == sorted(mean.values(), reverse=True), mean
-    assert mean["wire"] - mean["conspiracy_blog"] > 30, mean  # 95 - 68 = 27 before sources were grouped
+    # 95 - 68 = 27 before sources were grouped; 92.2 - 58.7 = 33.5 (fact-checks 88.0) before the
+    # authorities' line was kept to one side's few voices and the headline left out (these word-list kinds).
+    assert mean["wire"] - mean["conspiracy_blog"] > 35, mean
+    assert mean["wire"] >= 92 and mean["fact_check"] >= 87.5, mean
 
 
 def test_cli(tmp_path: Path) -> None:
