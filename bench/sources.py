@@ -1,6 +1,6 @@
 """Source-span detection and kind accuracy on the project's gold set.
 
-    python bench/sources.py [--gold corpus/gold/gold_fr.jsonl] [--errors 20]
+    python bench/sources.py [--gold corpus/gold/gold_fr.jsonl] [--errors 20] [--tagger DIR]
 
 For every gold sentence, `annotate.sources.attribution.extract_parsed` (article by article, so
 pronouns resolve to the article's last named source) against the gold attributions that
@@ -9,7 +9,12 @@ to one, by exact offsets and by overlap; and the accuracy of the kind over the s
 matched by overlap. Prints the time per sentence and, with --errors, examples of misses.
 Each rule of `annotate.sources.attribution.rules.RULES` gets a line of its own: the source spans
 it gave (what no earlier rule had taken) and their precision by overlap.
-Targets (issue 6): overlap F1 >= 0.85, kind accuracy >= 0.85.
+With --tagger (a folder of `propa sources train-tagger`), the spans are measured three times: the
+rules alone, the tagger alone, and both combined (the tagger's spans added where no rule found a
+source), the per-rule lines and kinds then being those of the combination. The tagger is trained on
+the development set: measure it on the held-out set (--gold corpus/gold/heldout/gold_fr.jsonl).
+Targets (issue 6): overlap F1 >= 0.85, kind accuracy >= 0.85; (issue 17) on the held-out set,
+overlap F1 >= 0.88 and kind accuracy >= 0.85.
 
 Kinds are measured twice: from the rules alone, and with the learned kind model
 (`annotate.sources.kinds`, trained on the development gold set). On the development set itself the
@@ -56,16 +61,32 @@ def prf(matched: int, predicted: int, gold: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def extract_docs(article_rows: list[dict], docs: list, registry, kinds) -> list[list]:
-    """The attributions of an article's parsed sentences, in reading order."""
+def extract_docs(article_rows: list[dict], docs: list, registry, kinds, tagged=None) -> list[list]:
+    """The attributions of an article's parsed sentences, in reading order (``tagged``: a tagger's
+    spans of each sentence, added where the rules found nothing)."""
     state = ArticleState()
-    return [extract_parsed(row["text"], doc, registry, state, kinds) for row, doc in zip(article_rows, docs)]
+    tagged = tagged or [()] * len(article_rows)
+    return [extract_parsed(row["text"], doc, registry, state, kinds, spans)
+            for row, doc, spans in zip(article_rows, docs, tagged)]
+
+
+def tagger_alone(articles: dict[str, list[dict]], tagged: dict[str, list]) -> Counter:
+    """The tagger's spans against the gold mentions, with no rule."""
+    counts: Counter = Counter()
+    for article_id, article_rows in articles.items():
+        for row, spans in zip(article_rows, tagged[article_id]):
+            gold = [(s["mention"]["start"], s["mention"]["end"]) for s in row["sources"] if s["mention"] is not None]
+            counts["predicted"] += len(spans)
+            counts["gold"] += len(gold)
+            counts["exact"] += len(match(list(spans), gold, exact=True))
+            counts["overlap"] += len(match(list(spans), gold, exact=False))
+    return counts
 
 
 def score(articles: dict[str, list[dict]], found_by_article: dict[str, list[list]]):
     """Counts, kind right/wrong, kind confusions, misses, spurious spans and wrong kinds; the
     counts have ("rule", name) and ("rule matched", name): the spans of each rule, and those matched."""
-    rule_of = {label: rule.__name__ for rule, labels in LABELS.items() for label in labels}
+    rule_of = {label: rule.__name__ for rule, labels in LABELS.items() for label in labels} | {"tagger": "tagger"}
     counts, kinds, confusion = Counter(), Counter(), Counter()
     misses, spurious, wrong_kinds = [], [], []
     for article_id, article_rows in articles.items():
@@ -115,6 +136,9 @@ def main() -> None:
     parser.add_argument("--no-registry", action="store_true", help="kinds from the words of the mention only")
     parser.add_argument("--kinds", choices=("learned", "rules"), default="learned",
                         help="kinds whose errors --errors prints (both accuracies are printed)")
+    parser.add_argument("--tagger", type=Path, default=None,
+                        help="a source-span tagger (`propa sources train-tagger`): figures for the rules alone, "
+                             "the tagger alone and both combined")
     args = parser.parse_args()
 
     rows = read_gold_rows(args.gold)
@@ -139,6 +163,25 @@ def main() -> None:
     by_rules = {a: extract_docs(articles[a], docs[a], registry, None) for a in articles}
     seconds = time.perf_counter() - started
     by_model = {a: extract_docs(articles[a], docs[a], registry, model_of[a]) for a in articles}
+    alone = None
+    if args.tagger is not None:  # the figures below are then those of the rules and the tagger combined
+        from train.models.span_tagger import SpanTagger
+
+        tagger = SpanTagger.load(args.tagger)
+        started = time.perf_counter()
+        tagged = {a: [tuple(spans) for spans in tagger([r["text"] for r in article_rows])]
+                  for a, article_rows in articles.items()}
+        print(f"tagger: {1000 * (time.perf_counter() - started) / len(rows):.1f} ms a sentence "
+              f"(batches of one article)")
+        rules_counts = score(articles, by_rules)[0]
+        alone = tagger_alone(articles, tagged)
+        by_rules = {a: extract_docs(articles[a], docs[a], registry, None, tagged[a]) for a in articles}
+        by_model = {a: extract_docs(articles[a], docs[a], registry, model_of[a], tagged[a]) for a in articles}
+        for what, figures in (("rules alone", rules_counts), ("tagger alone", alone)):
+            for name in ("exact", "overlap"):
+                p, r, f = prf(figures[name], figures["predicted"], figures["gold"])
+                print(f"{what:12}, {name:7}: precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
+        print(f"rules + tagger ({args.tagger}, trained on {tagger.meta['examples']} sentences):")
     counts, kinds, confusion, misses, spurious, wrong_kinds = score(articles, by_rules)
     _, learned, learned_confusion, _, _, learned_wrong = score(articles, by_model)
     if args.kinds == "learned":  # the errors printed are those of the kinds asked for
@@ -148,9 +191,10 @@ def main() -> None:
     for name in ("exact", "overlap"):
         p, r, f = prf(counts[name], counts["predicted"], counts["gold"])
         print(f"source spans, {name:7}: precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}")
-    for rule in RULES:
-        hits, matched = counts["rule", rule.__name__], counts["rule matched", rule.__name__]
-        print(f"  rule {rule.__name__:14}: {hits:4} spans, overlap precision "
+    for rule in list(RULES) + ([tagger_alone] if alone is not None else []):
+        name = "tagger" if rule is tagger_alone else rule.__name__
+        hits, matched = counts["rule", name], counts["rule matched", name]
+        print(f"  rule {name:14}: {hits:4} spans, overlap precision "
               + (f"{matched / hits:.3f}" if hits else "-"))
     total = kinds["right"] + kinds["wrong"]
     print(f"kind accuracy on the {total} spans matched by overlap: rules {kinds['right'] / total if total else 0:.3f}, "

@@ -32,10 +32,10 @@ def check_model_labels(model, taxonomy: Taxonomy) -> None:
                          f"({detail or 'same labels, another order'}); retrain it on data of this taxonomy")
 
 
-def sources_version(registry, kinds=None) -> str:
+def sources_version(registry, kinds=None, tagger=None) -> str:
     """The version of the attribution rules' predictions: the rules' code (every module of the
-    package, by name), the word lists loaded, the registry file and the kind model (its code and
-    examples), hashed."""
+    package, by name), the word lists loaded, the registry file, the kind model (its code and
+    examples) and the source-span tagger (its fingerprint), hashed."""
     import hashlib
     import importlib
     import inspect
@@ -51,6 +51,8 @@ def sources_version(registry, kinds=None) -> str:
     if registry is not None and registry.path:
         digest.update(Path(registry.path).read_bytes())
     digest.update((kinds.fingerprint if kinds is not None else "kinds:rules").encode())
+    if tagger is not None:
+        digest.update(tagger.fingerprint.encode())
     return f"sources@{digest.hexdigest()[:12]}"
 
 
@@ -75,7 +77,8 @@ class Predictor:
             parts.append(self.model.model_version)
             self.thresholds = dict(zip(self.model.labels, self.model.meta.thresholds))
         if self.attributor is not None:
-            parts.append(sources_version(self.attributor.registry, self.attributor.kinds))
+            parts.append(sources_version(self.attributor.registry, self.attributor.kinds,
+                                         getattr(self.attributor, "tagger", None)))
         self.version = "+".join(parts)
 
     def forget(self) -> None:

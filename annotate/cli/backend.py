@@ -9,6 +9,7 @@ import click
 from annotate.cli.options import (
     batch_option,
     kinds_option,
+    make_attributor,
     project_option,
     registry_option,
     runtime_option,
@@ -22,8 +23,8 @@ DEFAULT_BACKEND_PORT = 9090
 
 
 def predictor_factory(taxonomy, cues_path: Path | None, no_cues: bool, no_sources: bool,
-                      registry_path: Path | None, kinds_choice: str, kinds_from: tuple[Path, ...], threads: int,
-                      runtime: str):
+                      registry_path: Path | None, kinds_choice: str, kinds_from: tuple[Path, ...],
+                      source_tagger: Path | None, threads: int, runtime: str):
     """model folder -> Predictor, with the cue rules and the attributor loaded once."""
     from annotate.cues import load_cues
     from train.models.model import load_model
@@ -32,11 +33,10 @@ def predictor_factory(taxonomy, cues_path: Path | None, no_cues: bool, no_source
     cues = None if no_cues else load_cues(taxonomy, cues_path)
     attributor = None
     if not no_sources:
-        from annotate.sources.attribution import Attributor
-        from annotate.sources.kinds import kind_model
         from annotate.sources.registry import load_registry
 
-        attributor = Attributor(load_registry(registry_path, taxonomy), kinds=kind_model(kinds_choice, kinds_from))
+        attributor = make_attributor(load_registry(registry_path, taxonomy), kinds_choice, kinds_from, source_tagger,
+                                     threads)
 
     def load(model_dir: Path) -> Predictor:
         return Predictor(taxonomy, load_model(model_dir, threads=threads, runtime=runtime), cues, attributor)
@@ -85,7 +85,8 @@ def work_folder(work: Path | None, project_id: int | str) -> Path:
 def serve_cli(model_dir: Path, host: str, port: int, project: str | None, url: str | None, public_url: str | None,
               no_connect: bool, retrain_every: int, base_data: Path | None, work: Path | None, fresh: bool,
               cues_path: Path | None, no_cues: bool, no_sources: bool, registry_path: Path | None,
-              kinds_choice: str, kinds_from: tuple[Path, ...], batch_size: int, threads: int, runtime: str,
+              kinds_choice: str, kinds_from: tuple[Path, ...], source_tagger: Path | None, batch_size: int,
+              threads: int, runtime: str,
               taxonomy_path: str | None) -> None:
     """Serve a model to Label Studio: predictions as annotators open tasks, retrains on their labels.
 
@@ -126,7 +127,7 @@ def serve_cli(model_dir: Path, host: str, port: int, project: str | None, url: s
     work = work_folder(work, found.id)
     serving = Path(model_dir) if fresh else current_model(work, model_dir)
     load = predictor_factory(taxonomy, cues_path, no_cues, no_sources, registry_path, kinds_choice, kinds_from,
-                             threads, runtime)
+                             source_tagger, threads, runtime)
     backend = Backend(load(serving), batch_size=batch_size, basic_auth=auth)
     if serving != Path(model_dir):
         click.echo(f"serving {serving} (the last retrain that won, in {work}); --fresh serves {model_dir}",
@@ -196,8 +197,9 @@ def serve_cli(model_dir: Path, host: str, port: int, project: str | None, url: s
 @predictor_options
 def retrain_cli(model_dir: Path, project: str | None, url: str | None, base_data: Path | None, work: Path | None,
                 overrides: tuple[str, ...], no_push: bool, cues_path: Path | None, no_cues: bool, no_sources: bool,
-                registry_path: Path | None, kinds_choice: str, kinds_from: tuple[Path, ...], batch_size: int,
-                threads: int, runtime: str, taxonomy_path: str | None) -> None:
+                registry_path: Path | None, kinds_choice: str, kinds_from: tuple[Path, ...],
+                source_tagger: Path | None, batch_size: int, threads: int, runtime: str,
+                taxonomy_path: str | None) -> None:
     """Learn from a project's annotations once: pull, merge, train, evaluate, pre-annotate, push.
 
     The annotations are pulled (incrementally) and merged into the model's training data
@@ -229,7 +231,7 @@ def retrain_cli(model_dir: Path, project: str | None, url: str | None, base_data
     tasks = client.unlabelled_tasks(found.id)
     sentences = [task_to_sentence(task, i) for i, task in enumerate(tasks)]
     load = predictor_factory(taxonomy, cues_path, no_cues, no_sources, registry_path, kinds_choice, kinds_from,
-                             threads, runtime)
+                             source_tagger, threads, runtime)
     predictor = load(outcome.model_dir)
     predictions = {p["sentence_id"]: p for p in predictor.predict(sentences, batch_size=batch_size)}
     pushed = push_predictions(conn, taxonomy, str(found.id), sentences, predictions, predictor.version,

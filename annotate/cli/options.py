@@ -26,12 +26,28 @@ project_option = click.option("--project", default=None, show_default=False,
 
 
 def kinds_option(function):
-    """The --kinds and --kinds-from options of the commands that extract attributions."""
+    """The --kinds, --kinds-from and --source-tagger options of the commands that extract attributions."""
+    function = click.option("--source-tagger", "source_tagger", type=click.Path(file_okay=False, path_type=Path),
+                            help="Also a source-span tagger (`propa sources train-tagger`): its spans are added "
+                                 "where the rules find no source (their origin: tagger).")(function)
     function = click.option("--kinds-from", "kinds_from", multiple=True, type=click.Path(path_type=Path),
                             help="With --kinds learned: also learn from these typed source spans (a `propa pull` "
                                  "folder or its annotations.jsonl, or a gold file). Repeatable.")(function)
     return click.option("--kinds", "kinds_choice", type=click.Choice(KIND_CHOICES), default="learned",
                         show_default=True, help=KINDS_HELP)(function)
+
+
+def make_attributor(registry, kinds_choice: str, kinds_from, source_tagger: Path | None, threads: int = 0):
+    """The attributor the --kinds, --kinds-from and --source-tagger options ask for."""
+    from annotate.sources.attribution import Attributor
+    from annotate.sources.kinds import kind_model
+
+    tagger = None
+    if source_tagger is not None:
+        from train.models.span_tagger import SpanTagger
+
+        tagger = SpanTagger.load(source_tagger, threads)
+    return Attributor(registry, kinds=kind_model(kinds_choice, kinds_from), tagger=tagger)
 
 
 def load_taxonomy_option(path: str | None):

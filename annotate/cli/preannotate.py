@@ -9,6 +9,7 @@ import click
 from annotate.cli.options import (
     batch_option,
     kinds_option,
+    make_attributor,
     registry_option,
     runtime_option,
     taxonomy_option,
@@ -45,9 +46,9 @@ from annotate.cli.options import load_taxonomy_option as _taxonomy
 @taxonomy_option
 def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_path: Path | None, no_cues: bool,
                     no_sources: bool, sources_only: bool, registry_path: Path | None, kinds_choice: str,
-                    kinds_from: tuple[Path, ...], encoding: str | None, push: bool, project: str | None,
-                    url: str | None, uncertainty_sampling: bool, batch_size: int, threads: int, runtime: str,
-                    taxonomy_path: str | None) -> None:
+                    kinds_from: tuple[Path, ...], source_tagger: Path | None, encoding: str | None, push: bool,
+                    project: str | None, url: str | None, uncertainty_sampling: bool, batch_size: int, threads: int,
+                    runtime: str, taxonomy_path: str | None) -> None:
     """Pre-annotate a corpus: one Label Studio prediction per sentence.
 
     INPUT is articles (any format `propa ingest` reads) or a sentence corpus. Each
@@ -76,13 +77,10 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
     model = None if sources_only else load_model(model_dir, threads=threads, runtime=runtime)
     attributor = None
     if not no_sources:
-        from annotate.sources.attribution import Attributor
         from annotate.sources.registry import load_registry
 
-        from annotate.sources.kinds import kind_model
-
-        registry = load_registry(registry_path, taxonomy)
-        attributor = Attributor(registry, kinds=kind_model(kinds_choice, kinds_from))
+        attributor = make_attributor(load_registry(registry_path, taxonomy), kinds_choice, kinds_from, source_tagger,
+                                     threads)
     if push:  # a wrong URL or token fails now, not after the scoring
         from annotate.studio.client import LabelStudioClient
         from annotate.studio.settings import resolve_connection

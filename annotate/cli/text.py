@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from annotate.cli.options import kinds_option, registry_option, taxonomy_option
+from annotate.cli.options import kinds_option, make_attributor, registry_option, taxonomy_option
 from annotate.cli.options import load_taxonomy_option as _taxonomy
 
 
@@ -24,7 +24,7 @@ from annotate.cli.options import load_taxonomy_option as _taxonomy
 @taxonomy_option
 def ingest_cli(paths: tuple[Path, ...], out: Path, encoding: str | None, with_sources: bool,
                registry_path: Path | None, kinds_choice: str, kinds_from: tuple[Path, ...],
-               taxonomy_path: str | None) -> None:
+               source_tagger: Path | None, taxonomy_path: str | None) -> None:
     """Split articles into sentences and write a sentence corpus.
 
     PATHS are files or folders of articles: .txt (first line the title, then the text),
@@ -39,16 +39,15 @@ def ingest_cli(paths: tuple[Path, ...], out: Path, encoding: str | None, with_so
     from annotate.text.corpus import ingest
     from annotate.errors import InputError
 
-    if not with_sources and (registry_path or kinds_from):
-        raise InputError("--registry and --kinds-from apply to --sources: add --sources, or leave them out")
+    if not with_sources and (registry_path or kinds_from or source_tagger):
+        raise InputError("--registry, --kinds-from and --source-tagger apply to --sources: add --sources, "
+                         "or leave them out")
     attributor = None
     if with_sources:
-        from annotate.sources.attribution import Attributor
-        from annotate.sources.kinds import kind_model
         from annotate.sources.registry import load_registry
 
         registry = load_registry(registry_path, _taxonomy(taxonomy_path))
-        attributor = Attributor(registry, kinds=kind_model(kinds_choice, kinds_from))
+        attributor = make_attributor(registry, kinds_choice, kinds_from, source_tagger)
     summary = ingest(list(paths), out, encoding=encoding, attributor=attributor)
     click.echo(f"{summary.articles} articles, {summary.sentences} sentences -> {summary.out}")
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from annotate.sources.attribution.mention_kind import described_as_state_media, kind_of
 from annotate.sources.attribution.record import Attribution
 from annotate.sources.attribution.rules import RULES, ParsedSentence, as_speaker
-from annotate.sources.attribution.spans import attributed_content, with_apposition
+from annotate.sources.attribution.spans import QUOTE, attributed_content, with_apposition
 from annotate.sources.attribution.state import ArticleState, Named
 from annotate.sources.attribution.syntax import french_pipeline
 from annotate.sources.attribution.word_lists import words
@@ -39,8 +39,11 @@ def extract(text: str, registry: Registry | None = None, nlp=None, state: Articl
 
 
 def extract_parsed(text: str, doc: Doc, registry: Registry | None = None, state: ArticleState | None = None,
-                   kinds: KindModel | None = None) -> list[Attribution]:
-    """:func:`extract` on a sentence already parsed (``doc`` of the text with ' for ’)."""
+                   kinds: KindModel | None = None, tagged: Sequence[tuple[int, int]] = ()) -> list[Attribution]:
+    """:func:`extract` on a sentence already parsed (``doc`` of the text with ' for ’).
+
+    ``tagged``: source spans a tagger found in the sentence (``train.models.span_tagger``), added
+    after the rules, each where no rule found a mention or a cue, with ``rule="tagger"``."""
     sentence = ParsedSentence(text, doc, registry, state)
     owner_before = state.last_named.kind if state is not None and state.last_named is not None else None
     found: list[Attribution] = []
@@ -51,6 +54,8 @@ def extract_parsed(text: str, doc: Doc, registry: Registry | None = None, state:
                 _keep(found, speaker, text, registry)
         if sentence.is_source_line:
             return found  # "Source : X, Y" lists sources, nothing else: no other rule, nothing to settle
+    if tagged:
+        _add_tagged(sentence, found, tagged)
     _settle_kinds(found, state, registry, kinds, owner_before)
     found.sort(key=lambda a: (a.mention or a.cue).start)
     found = [dataclasses.replace(a, content=attributed_content(text, a)) if a.content is None else a for a in found]
@@ -64,6 +69,27 @@ def extract_article(sentences: Iterable[str], registry: Registry | None = None,
     state = ArticleState()
     for text in sentences:
         yield extract(text, registry, nlp, state, kinds)
+
+
+def _add_tagged(sentence: ParsedSentence, found: list[Attribution], tagged: Sequence[tuple[int, int]]) -> None:
+    """The tagger's spans that no rule found, in place; not one inside a quote or inside what a
+    source found by the rules says (who is spoken of there is not who speaks)."""
+    text = sentence.text
+    said = [(q.start(), q.end()) for q in QUOTE.finditer(text)]
+    said += [(c.start, c.end) for c in (attributed_content(text, a) for a in found) if c is not None]
+    for start, end in tagged:
+        if not any(s <= start and end <= e for s, e in said):
+            _keep(found, _tagged(sentence, start, end), text, sentence.registry)
+
+
+def _tagged(sentence: ParsedSentence, start: int, end: int) -> Attribution:
+    """A tagger's span as an attribution with no cue: a pronoun refers to the article's last named
+    source, any other mention takes its kind from the rules' word lists (settled afterwards)."""
+    mention = Span(start, end, sentence.text[start:end])
+    if mention.text.lower() in words().pronouns:
+        kind, refers = sentence.resolve(mention.text)
+        return Attribution(mention, None, kind, "tagger", refers_to=refers)
+    return Attribution(mention, None, sentence.kind_of(mention.text), "tagger")
 
 
 def _keep(found: list[Attribution], attribution: Attribution, text: str, registry: Registry | None) -> None:

@@ -14,7 +14,8 @@ class Attribution:
     cue: Span | None
     kind: str
     # which rule found it (rules.LABELS): "source-line", "agentless", "preposition", "opinion", "agent",
-    # "subject" or "inverted" (reporting_verb); "quote-continued" (a quote continued, no rule of its own)
+    # "subject" or "inverted" (reporting_verb); "quote-continued" (a quote continued, no rule of its own);
+    # "tagger" (a span of the source-span tagger where no rule found anything: train.models.span_tagger)
     rule: str
     content: Span | None = None
     refers_to: str = ""

@@ -67,7 +67,7 @@ def with_apposition(text: str, mention: Span) -> Span:
     return Span(mention.start, end, text[mention.start:end])
 
 
-_QUOTE = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
+QUOTE = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")  # a quotation, in any of its marks
 # Between a quote and the cue that follows it: ", a déclaré", "», a-t-il ajouté", " — affirme".
 _BETWEEN = re.compile(r"[\s,\u00a0\u202f–—-]*(?:(?:a|ont|avait|avaient|aura|auraient|aurait)(?:-t-(?:il|elle|on))?"
                       r"\s+)?")
@@ -81,7 +81,7 @@ def attributed_content(text: str, attribution: Attribution) -> Span | None:
         return None
     cue = attribution.cue
     anchor = attribution.mention or cue
-    quotes = list(_QUOTE.finditer(text))
+    quotes = list(QUOTE.finditer(text))
     clitic = attribution.mention is not None and attribution.mention.text.lower() in words().pronouns and \
         attribution.mention.start < cue.start  # "a-t-il ajouté": the pronoun sits inside the verb group
     boundary = cue.start if clitic else min(cue.start, anchor.start)

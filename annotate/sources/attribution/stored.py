@@ -51,11 +51,15 @@ class ArticleEntities:
 
 class Attributor:
     """Attributions for a stream of (article id, sentence) in reading order, parsed in
-    batches with ``nlp.pipe``; a pronoun resolves to the last named source of its article."""
+    batches with ``nlp.pipe``; a pronoun resolves to the last named source of its article. With a
+    ``tagger``, its spans are added where the rules found nothing (``rule="tagger"``)."""
 
-    def __init__(self, registry: Registry | None = None, batch_size: int = 64, kinds: KindModel | None = None):
+    def __init__(self, registry: Registry | None = None, batch_size: int = 64, kinds: KindModel | None = None,
+                 tagger=None):
         self.registry = registry
         self.kinds = kinds
+        # texts -> the source spans of each (train.models.span_tagger.SpanTagger), added to the rules'
+        self.tagger = tagger
         self.batch_size = batch_size
         self.nlp = french_pipeline()
         self.article: str | None = None
@@ -65,13 +69,14 @@ class Attributor:
     def __call__(self, items: list[tuple]) -> list[list[Attribution]]:
         """``items``: (article id, sentence) or (article id, sentence, outlet of the article)."""
         docs = self.nlp.pipe((item[1].replace("’", "'") for item in items), batch_size=self.batch_size)
+        tagged = self.tagger([item[1] for item in items]) if self.tagger is not None else [()] * len(items)
         out = []
-        for item, doc in zip(items, docs):
+        for item, doc, spans in zip(items, docs, tagged):
             article, text, outlet = item[0], item[1], (item[2] if len(item) > 2 else "")
             if article != self.article:
                 self.article, self.state = article, ArticleState()
                 self.entities.article = None  # a new article, even if it has the last one's id
-            found = extract_parsed(text, doc, self.registry, self.state, self.kinds)
+            found = extract_parsed(text, doc, self.registry, self.state, self.kinds, spans)
             found = [mark_self_citation(a, outlet, self.registry) for a in found] if outlet else found
             out.append(self.entities(article, found, text))
         return out

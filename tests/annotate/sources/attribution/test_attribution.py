@@ -266,3 +266,52 @@ def test_self_citation_through_the_articles_outlet() -> None:
     assert flags == [[("nos informations", True)], [("Le Courrier de l'Aube", True)],
                      [("Le Quotidien valdorien", False)]]
     assert found[0][0].kind == "anonymous_vague"  # self-cited, still not checkable by the reader
+
+
+def tagged(text: str, *mentions: str) -> list[tuple[int, int]]:
+    return [(text.index(m), text.index(m) + len(m)) for m in mentions]
+
+
+def test_a_taggers_span_is_added_only_where_no_rule_found_a_source() -> None:
+    from annotate.sources.attribution import ArticleState, extract_parsed, french_pipeline
+
+    nlp = french_pipeline()
+    text = "Le collectif Vigie Santé attribue cette hausse à la fermeture des urgences."
+    found = extract_parsed(text, nlp(text), REGISTRY, ArticleState(), tagged=tagged(text, "Le collectif Vigie Santé"))
+    assert [(a.mention.text, a.rule, a.cue) for a in found] == [("Le collectif Vigie Santé", "tagger", None)]
+    assert found[0].kind_by == "rules" and found[0].kind in ("expert_ngo", "other")
+    # what the rules found is not added twice
+    text = "Le pont est fermé, a indiqué le ministère."
+    found = extract_parsed(text, nlp(text), REGISTRY, ArticleState(), tagged=tagged(text, "le ministère"))
+    assert [(a.mention.text, a.rule) for a in found] == [("le ministère", "inverted")]
+
+
+def test_a_tagged_span_inside_what_is_said_is_not_a_source() -> None:
+    from annotate.sources.attribution import ArticleState, extract_parsed, french_pipeline
+
+    nlp = french_pipeline()
+    text = "Le ministère affirme que le collectif Vigie Santé ment, et « les experts » aussi."
+    found = extract_parsed(text, nlp(text), REGISTRY, ArticleState(),
+                           tagged=tagged(text, "le collectif Vigie Santé", "les experts"))
+    assert [(a.mention.text, a.rule) for a in found] == [("Le ministère", "subject")]
+
+
+def test_a_tagged_pronoun_refers_to_the_articles_last_named_source() -> None:
+    from annotate.sources.attribution import ArticleState, extract_parsed, french_pipeline
+
+    nlp = french_pipeline()
+    state = ArticleState()
+    first = "Selon la préfecture de Hessal, la route est coupée."
+    extract_parsed(first, nlp(first), REGISTRY, state)
+    text = "Elle envisage une réouverture lundi."
+    found = extract_parsed(text, nlp(text), REGISTRY, state, tagged=tagged(text, "Elle"))
+    assert [(a.mention.text, a.rule, a.refers_to, a.kind) for a in found] == \
+        [("Elle", "tagger", "la préfecture de Hessal", "official")]
+
+
+def test_a_source_line_takes_no_tagged_span() -> None:
+    from annotate.sources.attribution import ArticleState, extract_parsed, french_pipeline
+
+    text = "Source : Divers"
+    found = extract_parsed(text, french_pipeline()(text), REGISTRY, ArticleState(), tagged=[(0, 6)])
+    assert [a.rule for a in found] == ["source-line"]
