@@ -36,6 +36,8 @@ class ArticleEntities:
 
         if article != self.article or self.grouper is None:
             self.article, self.grouper = article, EntityGrouper(self.registry)
+        if text:  # "Le ministre de l'Intérieur, Dragan Volesk, a promis...": a later "Volesk" is the ministry's
+            self.grouper.learn_titles(text)
         out, placed = [], []
         for attribution in found:
             name = attribution.refers_to or (attribution.mention.text if attribution.mention is not None else "")

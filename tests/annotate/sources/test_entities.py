@@ -98,6 +98,17 @@ def test_the_attributor_groups_while_reading_and_the_profile_keeps_it() -> None:
     assert profile.sources == 1 and profile.entities[0]["mentions"][-1] == "l'ASI"
 
 
+def test_the_attributor_learns_offices_from_sentences_that_attribute_nothing() -> None:
+    from annotate.sources.attribution import Attributor
+
+    sentences = ["Le ministère de l'Intérieur a dénoncé une agression.",
+                 "Le ministre de l'Intérieur, Dragan Volesk, a promis une riposte.",  # no reporting verb
+                 "Volesk a assuré que la patience du pays avait des limites."]
+    found = Attributor(REGISTRY)([("a", text) for text in sentences])
+    assert found[1] == []
+    assert [a.entity for a in found[0] + found[2]] == ["s1", "s1"]
+
+
 @pytest.mark.parametrize("forms", [
     ["le ministère de l'Intérieur", "le ministre de l'Intérieur, Dragan Volesk", "Volesk"],
     ["le ministre de l'Intérieur, Dragan Volesk", "le ministère de l'Intérieur de Sévranie", "le ministère"],
