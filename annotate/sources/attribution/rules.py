@@ -137,6 +137,10 @@ def preposition(sentence: ParsedSentence) -> Iterator[Attribution]:
             at = match.start(1) + 3
             mention = Span(at, mention.end, text[at:mention.end])
         cue = Span(match.start(1), match.end(1), text[match.start(1):match.end(1)])
+        if mention.text.lower() in words().pronouns:  # "selon lui": the article's last named source
+            kind, refers = sentence.resolve(mention.text)
+            yield Attribution(mention, cue, kind, "preposition", refers_to=refers)
+            continue
         yield Attribution(mention, cue, sentence.kind_of(mention.text), "preposition")
 
 

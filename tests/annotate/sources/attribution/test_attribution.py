@@ -169,6 +169,14 @@ def test_pronoun_takes_the_last_named_source_of_the_article() -> None:
     assert pronoun.refers_to.startswith("Le ministre de l'Intérieur")
 
 
+def test_a_pronoun_after_a_cue_takes_the_last_named_source() -> None:
+    found = list(extract_article(["Le maire de Brenzia, Anton Bely, a dénoncé une erreur.",
+                                  "Selon lui, la route restera fermée.", "D'après eux, rien ne change."], REGISTRY))
+    assert [(a.mention.text, a.kind, a.refers_to, a.kind_by) for f in found[1:] for a in f] == [
+        ("lui", "official", "Le maire de Brenzia, Anton Bely", "pronoun"),
+        ("eux", "official", "Le maire de Brenzia, Anton Bely", "pronoun")]
+
+
 def test_a_quote_continued_in_the_next_sentence_keeps_its_speaker() -> None:
     found = list(extract_article([
         "« Nous tiendrons », a déclaré la ministre de la Défense, Olga Brent.",

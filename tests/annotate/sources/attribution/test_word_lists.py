@@ -30,7 +30,8 @@ def test_the_shipped_lists_load_once() -> None:
     assert {"déclarer", "mettre_en_garde"} <= lists.reporting_verbs and "ministère" in lists.official_words
     assert lists.preposition_cues[:2] == ("selon", "d'après")  # in the file's order
     assert list(lists.irregular_stems)[:2] == ["démentir", "nier"]
-    assert PRONOUNS == lists.pronouns == {"il", "elle", "ils", "elles", "on"}  # "on" quoted, not YAML's true
+    # "on" quoted, not YAML's true
+    assert PRONOUNS == lists.pronouns == {"il", "elle", "ils", "elles", "on", "lui", "eux"}
     assert lists.vague_openings[0] == "un "  # the space kept
 
 
@@ -66,7 +67,8 @@ def test_a_missing_list_is_refused(word_file: Path) -> None:
 
 
 def test_a_word_yaml_reads_as_something_else_must_be_quoted(word_file: Path) -> None:
-    edit(word_file, 'pronouns: [il, elle, ils, elles, "on"]', "pronouns: [il, elle, ils, elles, on]")
+    edit(word_file, 'pronouns: [il, elle, ils, elles, "on", lui, eux]',
+         "pronouns: [il, elle, ils, elles, on, lui, eux]")
     with pytest.raises(InputError, match=re.escape(f"{word_file}:{line_of(word_file, 'pronouns: [')}: 'on' in "
                                                    "pronouns is not a word (YAML reads it as True; put it in quotes)")):
         load_words(word_file)
