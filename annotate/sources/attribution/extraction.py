@@ -120,6 +120,11 @@ def _settle_kinds(found: list[Attribution], state: ArticleState | None, registry
     names = state.names if state is not None else {}
     for i, attribution in enumerate(found):
         mention = attribution.mention
+        if mention is not None and _SAME.match(mention.text) and state is not None and state.last_named is not None:
+            # "la même source": the article's last named source, as a pronoun would
+            found[i] = dataclasses.replace(attribution, kind=state.last_named.kind, refers_to=state.last_named.text,
+                                           kind_by="pronoun")
+            continue
         if mention is None or mention.text.lower() in pronouns:
             if attribution.refers_to:
                 found[i] = dataclasses.replace(attribution, kind_by="pronoun")
@@ -142,6 +147,8 @@ def _settle_kinds(found: list[Attribution], state: ArticleState | None, registry
             state.remember(mention.text, attribution.kind)
 
 
+_SAME = re.compile(r"^(?:la|le|les)\s+mêmes?\s+(?:source|sources|chaîne|agence|journal|quotidien|site|média|"
+                   r"compte|responsable|porte-parole|interlocuteur|interlocutrice)$", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"^(?:son|sa|ses|leur|leurs)\s", re.IGNORECASE)
 
 

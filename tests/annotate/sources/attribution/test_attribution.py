@@ -177,6 +177,14 @@ def test_a_pronoun_after_a_cue_takes_the_last_named_source() -> None:
         ("eux", "official", "Le maire de Brenzia, Anton Bely", "pronoun")]
 
 
+def test_the_same_source_is_the_last_named_one() -> None:
+    found = list(extract_article(["Le préfet de la région, Aurel Mandescu, a annoncé la fermeture du poste.",
+                                  "Il rouvrira lundi, selon la même source."], REGISTRY))
+    same = found[1][0]
+    assert (same.mention.text, same.kind, same.refers_to, same.kind_by) == \
+        ("la même source", "official", "Le préfet de la région, Aurel Mandescu", "pronoun")
+
+
 def test_a_quote_continued_in_the_next_sentence_keeps_its_speaker() -> None:
     found = list(extract_article([
         "« Nous tiendrons », a déclaré la ministre de la Défense, Olga Brent.",
