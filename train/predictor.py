@@ -56,6 +56,20 @@ def sources_version(registry, kinds=None, tagger=None) -> str:
     return f"sources@{digest.hexdigest()[:12]}"
 
 
+def build_attributor(registry, kinds_choice: str = "learned", kinds_from=(), source_tagger=None, threads: int = 0):
+    """An attributor: the rules, kinds learned or from the rules (``kinds_from``: typed spans to learn
+    from too), and a source-span tagger folder (or None)."""
+    from annotate.sources.attribution import Attributor
+    from annotate.sources.kinds import kind_model
+
+    tagger = None
+    if source_tagger is not None:
+        from train.models.span_tagger import SpanTagger
+
+        tagger = SpanTagger.load(source_tagger, threads)
+    return Attributor(registry, kinds=kind_model(kinds_choice, tuple(kinds_from)), tagger=tagger)
+
+
 @dataclass
 class Predictor:
     """A model (or None: sources only), the cue rules (or None) and an attributor (or None)."""

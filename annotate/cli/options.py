@@ -39,15 +39,9 @@ def kinds_option(function):
 
 def make_attributor(registry, kinds_choice: str, kinds_from, source_tagger: Path | None, threads: int = 0):
     """The attributor the --kinds, --kinds-from and --source-tagger options ask for."""
-    from annotate.sources.attribution import Attributor
-    from annotate.sources.kinds import kind_model
+    from train.predictor import build_attributor
 
-    tagger = None
-    if source_tagger is not None:
-        from train.models.span_tagger import SpanTagger
-
-        tagger = SpanTagger.load(source_tagger, threads)
-    return Attributor(registry, kinds=kind_model(kinds_choice, kinds_from), tagger=tagger)
+    return build_attributor(registry, kinds_choice, kinds_from, source_tagger, threads)
 
 
 def load_taxonomy_option(path: str | None):

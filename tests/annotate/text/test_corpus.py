@@ -148,4 +148,4 @@ def test_source_options_without_sources_are_refused(article_dir, tmp_path):
     result = CliRunner().invoke(cli, ["ingest", str(article_dir), "--kinds-from", str(tmp_path), "-o", str(out)])
     assert result.exit_code == 1 and not out.exists()
     assert result.output.strip().splitlines() == [
-        "Error: --registry and --kinds-from apply to --sources: add --sources, or leave them out"]
+        "Error: --registry, --kinds-from and --source-tagger apply to --sources: add --sources, or leave them out"]
