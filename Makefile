@@ -17,7 +17,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first and pinned: a CPU build that is on these machines; anything else downloads gigabytes.
 	$(BIN)/python -m pip install -q "torch==2.13.0"
-	$(BIN)/python -m pip install -q -e ".[server,train,encoder,backend,dev]"
+	$(BIN)/python -m pip install -q -e ".[server,train,encoder,backend,ray,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -22,8 +22,10 @@ from annotate.cli.options import load_taxonomy_option as _taxonomy
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("-m", "--model", "model_dir", type=click.Path(path_type=Path),
               help="Model folder (`propa train`); not needed with --sources-only.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("predictions.jsonl"),
-              show_default=True, help="Predictions JSONL (appended to: a rerun skips the sentences already in it).")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None,
+              help="Predictions JSONL (appended to: a rerun skips the sentences already in it)  [default: "
+                   "predictions.jsonl]; with --engine ray, a folder of shards and their manifest  [default: "
+                   "predictions/].")
 @click.option("--cues", "cues_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Cue rules (default: configs/cues.yaml).")
 @click.option("--no-cues", is_flag=True, help="Model scores only, no cue rules.")
@@ -40,6 +42,19 @@ from annotate.cli.options import load_taxonomy_option as _taxonomy
               "server's config). The API key comes from $LABEL_STUDIO_API_KEY or the local config.")
 @click.option("--uncertainty-sampling", is_flag=True,
               help="With --push: set the project's sampling so the least certain sentences come first.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process, streaming; ray: a pool of actors on Ray Data, on this machine or a "
+                   "cluster (`pip install 'propa[ray]'`), resumable shard by shard.")
+@click.option("--address", help="With --engine ray: the cluster to submit to ('auto', 'ray://HOST:PORT'); "
+                                "without it Ray starts on this machine. Workers must see the model at the same path.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 10000),
+              help="With --engine ray: actors, each with its own copy of the model.")
+@click.option("--cpus-per-worker", default=1.0, show_default=True, type=click.FloatRange(0.1, 256),
+              help="With --engine ray: CPUs each actor reserves (and the threads its model uses).")
+@click.option("--gpus-per-worker", default=0.0, show_default=True, type=click.FloatRange(0, 16),
+              help="With --engine ray: GPUs each actor reserves (a fraction shares one).")
+@click.option("--shard-size", default=500, show_default=True, type=click.IntRange(1),
+              help="With --engine ray: articles a shard (the unit a rerun skips or redoes).")
 @batch_option
 @threads_option
 @runtime_option
@@ -47,8 +62,9 @@ from annotate.cli.options import load_taxonomy_option as _taxonomy
 def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_path: Path | None, no_cues: bool,
                     no_sources: bool, sources_only: bool, registry_path: Path | None, kinds_choice: str,
                     kinds_from: tuple[Path, ...], source_tagger: Path | None, encoding: str | None, push: bool,
-                    project: str | None, url: str | None, uncertainty_sampling: bool, batch_size: int, threads: int,
-                    runtime: str, taxonomy_path: str | None) -> None:
+                    project: str | None, url: str | None, uncertainty_sampling: bool, engine: str, address: str | None,
+                    workers: int, cpus_per_worker: float, gpus_per_worker: float, shard_size: int, batch_size: int,
+                    threads: int, runtime: str, taxonomy_path: str | None) -> None:
     """Pre-annotate a corpus: one Label Studio prediction per sentence.
 
     INPUT is articles (any format `propa ingest` reads) or a sentence corpus. Each
@@ -57,6 +73,10 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
     sources each sentence cites (span, kind, reliability from configs/sources.yaml),
     the origin of each item, the model_version, every score, and a task score for
     uncertainty sampling (low: a technique sits near its threshold).
+
+    With --engine ray the same predictions are made by a pool of actors on Ray Data, one model
+    each, and written as shards (shard-00000.jsonl...) with a manifest.json under --out; a rerun
+    keeps the finished shards and never writes a sentence twice.
     """
     from tqdm.auto import tqdm
 
@@ -71,6 +91,18 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
         raise InputError("--sources-only takes no --model and no --no-sources")
     if not sources_only and model_dir is None:
         raise InputError("give a model (-m MODEL), or --sources-only")
+    if engine == "ray":
+        if address and not _address_ok(address):
+            raise InputError(f"--address {address}: expected 'auto', HOST:PORT or ray://HOST:PORT")
+        return _preannotate_ray(input_path, model_dir, out or Path("predictions"), cues_path, no_cues, no_sources,
+                                sources_only, registry_path, kinds_choice, kinds_from, source_tagger, encoding, push,
+                                project, url, uncertainty_sampling, address, workers, cpus_per_worker,
+                                gpus_per_worker, shard_size, batch_size, runtime, taxonomy_path)
+    if address:
+        raise InputError("--address is for --engine ray")
+    out = out or Path("predictions.jsonl")
+    if out.is_dir():
+        raise InputError(f"{out}: a folder; the local engine writes one JSONL file (--engine ray writes shards)")
     taxonomy = _taxonomy(taxonomy_path)
     cues = None if no_cues or sources_only else load_cues(taxonomy, cues_path)
     sentences = read_sentences(input_path, encoding)
@@ -97,21 +129,72 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
                f"{summary.with_cues} with a cue, {summary.with_sources} with a source), {summary.skipped} "
                f"already in {summary.out}; model_version {summary.model_version}")
     if push:
-        from annotate.studio.push import DEFAULT_PROJECT, local_lock, push_predictions
-        from annotate.studio.settings import resolve_connection
         from train.preannotate import read_predictions
 
-        with tqdm(unit=" prediction", desc="pushing") as bar:
-            pushed = push_predictions(resolve_connection(url), taxonomy, project or DEFAULT_PROJECT,
-                                      read_sentences(input_path, encoding), read_predictions(out),
-                                      summary.model_version, uncertainty_sampling, progress=bar.update,
-                                      lock=local_lock(), on_wait=lambda: click.echo(
-                                          "another propa push from this machine is running: waiting for it "
-                                          "to finish...", err=True))
-        click.echo(f"project {pushed.project_id}: {pushed.added} predictions added, {pushed.already_there} "
-                   f"tasks already had this model version, {pushed.imported_tasks} new tasks with their "
-                   f"prediction; project model_version {pushed.model_version}")
-        click.echo(f"review at {pushed.project_url}")
+        _push(input_path, encoding, taxonomy, project, url, read_predictions(out), summary.model_version,
+              uncertainty_sampling)
+
+
+def _address_ok(address: str) -> bool:
+    import re
+
+    return address == "auto" or re.fullmatch(r"(?:ray://)?[\w.-]+:\d+", address) is not None
+
+
+def _push(input_path: Path, encoding: str | None, taxonomy, project: str | None, url: str | None,
+          predictions: dict, model_version: str, uncertainty_sampling: bool) -> None:
+    """Add the predictions to the Label Studio project (bulk, resumable: `propa push`'s machinery)."""
+    from tqdm.auto import tqdm
+
+    from annotate.studio.push import DEFAULT_PROJECT, local_lock, push_predictions
+    from annotate.studio.settings import resolve_connection
+    from annotate.text.corpus import read_sentences
+
+    with tqdm(unit=" prediction", desc="pushing") as bar:
+        pushed = push_predictions(resolve_connection(url), taxonomy, project or DEFAULT_PROJECT,
+                                  read_sentences(input_path, encoding), predictions,
+                                  model_version, uncertainty_sampling, progress=bar.update,
+                                  lock=local_lock(), on_wait=lambda: click.echo(
+                                      "another propa push from this machine is running: waiting for it "
+                                      "to finish...", err=True))
+    click.echo(f"project {pushed.project_id}: {pushed.added} predictions added, {pushed.already_there} "
+               f"tasks already had this model version, {pushed.imported_tasks} new tasks with their "
+               f"prediction; project model_version {pushed.model_version}")
+    click.echo(f"review at {pushed.project_url}")
+
+
+def _preannotate_ray(input_path: Path, model_dir: Path | None, out: Path, cues_path: Path | None, no_cues: bool,
+                     no_sources: bool, sources_only: bool, registry_path: Path | None, kinds_choice: str,
+                     kinds_from: tuple[Path, ...], source_tagger: Path | None, encoding: str | None, push: bool,
+                     project: str | None, url: str | None, uncertainty_sampling: bool, address: str | None,
+                     workers: int, cpus_per_worker: float, gpus_per_worker: float, shard_size: int, batch_size: int,
+                     runtime: str, taxonomy_path: str | None) -> None:
+    from tqdm.auto import tqdm
+
+    from train.ray_engine import PredictorSpec, preannotate_ray, read_shards
+
+    def path(p: Path | None) -> str | None:
+        return str(Path(p).resolve()) if p is not None else None
+
+    spec = PredictorSpec(taxonomy_path=path(taxonomy_path), model_dir=None if sources_only else path(model_dir),
+                         cues_path=path(cues_path), no_cues=no_cues or sources_only, sources=not no_sources,
+                         registry_path=path(registry_path), kinds_choice=kinds_choice,
+                         kinds_from=tuple(path(p) for p in kinds_from), source_tagger=path(source_tagger),
+                         threads=max(1, int(cpus_per_worker)), runtime=runtime, batch_size=batch_size)
+    if push:  # a wrong URL or token fails now, not after the scoring
+        from annotate.studio.client import LabelStudioClient
+        from annotate.studio.settings import resolve_connection
+
+        LabelStudioClient(resolve_connection(url))
+    with tqdm(unit=" sentence", desc="pre-annotating (ray)") as bar:
+        summary = preannotate_ray(input_path, spec, out, workers, cpus_per_worker, gpus_per_worker, address,
+                                  shard_size, encoding, progress=bar.update)
+    click.echo(f"{summary.sentences} sentences pre-annotated in {summary.written} shards by {summary.workers} "
+               f"workers, {summary.skipped} shards already in {summary.out} ({summary.shards} in all); "
+               f"model_version {summary.model_version}")
+    if push:
+        _push(input_path, encoding, _taxonomy(taxonomy_path), project, url, read_shards(out), summary.model_version,
+              uncertainty_sampling)
 
 
 @click.command("predict")

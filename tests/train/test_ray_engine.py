@@ -1,0 +1,186 @@
+"""`propa preannotate --engine ray` on a real local Ray cluster (``ray.init(num_cpus=2)``, one per
+test session): the same predictions as the local engine, sentence by sentence, for sources only, a
+TF-IDF model and a tiny transformer; shards kept, redone or refused on a rerun; a worker killed
+mid-run and the driver killed mid-run still give every sentence exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from annotate.cli import cli
+from tests.conftest import ROOT, SAMPLES
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # starts Ray, and its actors load models
+
+GOLD_ARTICLES = ROOT / "corpus" / "gold" / "articles.jsonl"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_cluster():
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def ok(*args) -> str:
+    done = run(*args)
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def local(tmp_path: Path, *args) -> dict[str, dict]:
+    out = tmp_path / "local.jsonl"
+    ok("preannotate", *args, "-o", out)
+    return by_id(out.read_text(encoding="utf-8").splitlines())
+
+
+def shards(folder: Path) -> list[str]:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return [line for name in sorted(manifest["shards"]) for line in
+            (folder / name).read_text(encoding="utf-8").splitlines()]
+
+
+def by_id(lines: list[str]) -> dict[str, dict]:
+    records = [json.loads(line) for line in lines if line.strip()]
+    ids = [r["sentence_id"] for r in records]
+    assert len(ids) == len(set(ids)), "a sentence written twice"
+    return {r["sentence_id"]: r for r in records}
+
+
+def test_sources_only_on_ray_equals_the_local_engine(tmp_path: Path) -> None:
+    expected = local(tmp_path, SAMPLES, "--sources-only")
+    out = tmp_path / "ray"
+    said = ok("preannotate", SAMPLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 3)
+    assert f"{len(expected)} sentences pre-annotated in 3 shards by 2 workers, 0 shards already" in said
+    assert by_id(shards(out)) == expected
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert sum(s["sentences"] for s in manifest["shards"].values()) == len(expected)
+    assert sum(s["articles"] for s in manifest["shards"].values()) == 8
+
+    # a rerun keeps every shard; one deleted and a torn partial are redone, nothing twice
+    assert "0 sentences pre-annotated in 0 shards by 2 workers, 3 shards already" in \
+        ok("preannotate", SAMPLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 3)
+    (out / "shard-00001.jsonl").unlink()
+    (out / "shard-00002.jsonl").write_text("{}\n", encoding="utf-8")  # not what the manifest recorded
+    (out / "shard-00000.jsonl.partial").write_text('{"torn', encoding="utf-8")
+    said = ok("preannotate", SAMPLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 3)
+    assert "in 2 shards by 2 workers, 1 shards already" in said
+    assert by_id(shards(out)) == expected and not list(out.glob("*.partial"))
+
+    # another shard size or model into the same folder: refused, the folder untouched
+    before = (out / "manifest.json").read_bytes()
+    refused = run("preannotate", SAMPLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 4)
+    assert refused.exit_code == 1 and "written with shard_size 3, not 4; write to another --out" in refused.output
+    assert (out / "manifest.json").read_bytes() == before
+
+
+def test_a_sentence_corpus_and_a_tfidf_model_on_ray_equal_the_local_engine(model_dir: Path, tmp_path: Path) -> None:
+    corpus = tmp_path / "gold.jsonl"
+    ok("ingest", GOLD_ARTICLES, "-o", corpus)
+    expected = local(tmp_path, corpus, "-m", model_dir, "--no-sources")
+    out = tmp_path / "ray"
+    ok("preannotate", corpus, "-m", model_dir, "--no-sources", "--engine", "ray", "-o", out, "--shard-size", 20)
+    assert by_id(shards(out)) == expected
+    assert any(item["from_name"] != "source" for p in expected.values() for item in p["result"])
+
+
+def test_a_tiny_transformer_on_ray_equals_the_local_engine(labelled_split: Path, tmp_path: Path) -> None:
+    from tests.builders import TINY_CAMEMBERT, write_config
+
+    config = write_config(tmp_path, "cam", labelled_split, camembert=TINY_CAMEMBERT)
+    ok("train", "-c", config)
+    model = tmp_path / "cam"
+    expected = local(tmp_path, SAMPLES, "-m", model, "--threads", 1)
+    out = tmp_path / "ray"
+    ok("preannotate", SAMPLES, "-m", model, "--engine", "ray", "-o", out, "--shard-size", 4)
+    got = by_id(shards(out))
+    assert got.keys() == expected.keys()
+    for sentence_id, prediction in expected.items():  # the same labels and spans; scores to float precision
+        assert got[sentence_id]["result"] == prediction["result"]
+        assert got[sentence_id]["model_version"] == prediction["model_version"]
+        assert got[sentence_id]["score"] == pytest.approx(prediction["score"], abs=1e-5)
+
+
+def ray_workers() -> list:
+    """The processes of the actors of `map_batches` (Ray names them after the class)."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if any("MapWorker" in part for part in process.info["cmdline"] or ()):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def test_a_worker_killed_mid_run_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    expected = local(tmp_path, GOLD_ARTICLES, "--sources-only")
+    out = tmp_path / "ray"
+    killed: list[int] = []
+
+    def kill_one_worker() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            manifest = out / "manifest.json"
+            done = json.loads(manifest.read_text(encoding="utf-8"))["shards"] if manifest.exists() else {}
+            if done:  # the run is under way: kill a worker with shards still to do
+                for worker in ray_workers():
+                    os.kill(worker.pid, signal.SIGKILL)
+                    killed.append(len(done))
+                    return
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_one_worker)
+    killer.start()
+    said = run("preannotate", GOLD_ARTICLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 3)
+    killer.join()
+    assert killed and killed[0] < 18, "no worker was killed while shards were left"
+    if said.exit_code != 0:  # Ray could not retry: the finished shards are kept, a rerun does the rest
+        assert "rerun to retry" in said.output
+        ok("preannotate", GOLD_ARTICLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 3)
+    assert by_id(shards(out)) == expected
+
+
+def test_the_driver_killed_mid_run_then_rerun_gives_every_sentence_once(tmp_path: Path) -> None:
+    expected = local(tmp_path, GOLD_ARTICLES, "--sources-only")
+    out = tmp_path / "ray"
+    address = ray.get_runtime_context().gcs_address  # the job goes to this session's cluster, as to any
+    command = [str(Path(sys.executable).parent / "propa"), "preannotate", str(GOLD_ARTICLES), "--sources-only",
+               "--engine", "ray", "--address", address, "-o", str(out), "--shard-size", "3"]
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and child.poll() is None:
+            manifest = out / "manifest.json"
+            if manifest.exists() and json.loads(manifest.read_text(encoding="utf-8"))["shards"]:
+                break
+            time.sleep(0.1)
+        assert child.poll() is None, "the run ended before it could be killed"
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+    partial_run = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["shards"]
+    assert 0 < len(partial_run) < 18
+    said = ok("preannotate", GOLD_ARTICLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 3)
+    assert f"{len(partial_run)} shards already" in said
+    assert by_id(shards(out)) == expected
