@@ -76,6 +76,7 @@ bench: install
 	$(BIN)/python bench/sourcing.py
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/backend.py
+	$(BIN)/python bench/scale.py
 
 lint: install
 	$(BIN)/ruff check annotate train tests bench
