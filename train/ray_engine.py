@@ -192,6 +192,7 @@ def connect(address: str | None, workers: int, cpus_per_worker: float) -> None:
     import logging
 
     import ray
+    import ray.data  # sets up its loggers on import: quieted after
 
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # its per-operator progress lines: ours is enough
     context = ray.data.DataContext.get_current()
@@ -234,11 +235,10 @@ def preannotate_ray(input_path: Path, spec: PredictorSpec, out: Path, workers: i
         manifest.write(out)
     for stale in out.glob("*.partial"):
         stale.unlink()  # what a crash left half-written: computed again
-    skipped = len(manifest.shards)
-    written = sentences = 0
+    earlier = set(manifest.shards)
+    total_shards = 0
     for attempt in range(1, ATTEMPTS + 1):
         pending: dict[int, list[str]] = {}
-        total_shards = 0
         for index, unit in enumerate(input_units(input_path, encoding)):
             shard = index // shard_size
             total_shards = shard + 1
@@ -248,23 +248,23 @@ def preannotate_ray(input_path: Path, spec: PredictorSpec, out: Path, workers: i
             break
         connect(address, workers, cpus_per_worker)
         try:
-            done, count = _run(pending, spec, out, manifest, workers, cpus_per_worker, gpus_per_worker, progress)
-            written, sentences = written + done, sentences + count
+            _run(pending, spec, out, manifest, workers, cpus_per_worker, gpus_per_worker, progress)
             break
         except Exception as err:  # a worker's error arrives wrapped by Ray: the shards left say what failed
             left = sorted(shard_name(s) for s in pending if shard_name(s) not in manifest.shards)
-            written += len(pending) - len(left)
             for stale in out.glob("*.partial"):
                 stale.unlink()
             if attempt == ATTEMPTS:
                 raise PropaError(f"{out}: {len(left)} shard(s) failed twice ({', '.join(left[:5])}"
                                  f"{', ...' if len(left) > 5 else ''}): {_cause(err)}; the finished shards are "
                                  "kept, rerun to retry") from None
-    return RaySummary(out, total_shards if manifest.shards else 0, written, skipped, sentences, version, workers)
+    new = [name for name in manifest.shards if name not in earlier]
+    return RaySummary(out, total_shards, len(new), len(earlier), sum(manifest.shards[n]["sentences"] for n in new),
+                      version, workers)
 
 
 def _run(pending: dict[int, list[str]], spec: PredictorSpec, out: Path, manifest: Manifest, workers: int,
-         cpus_per_worker: float, gpus_per_worker: float, progress) -> tuple[int, int]:
+         cpus_per_worker: float, gpus_per_worker: float, progress) -> None:
     """One pass of Ray Data over the pending shards' articles; each shard renamed and recorded as
     soon as its last article is back."""
     import ray
@@ -278,7 +278,6 @@ def _run(pending: dict[int, list[str]], spec: PredictorSpec, out: Path, manifest
     left = {shard: len(units) for shard, units in pending.items()}
     counts = dict.fromkeys(pending, 0)
     handles: dict[int, object] = {}
-    done = sentences = 0
     try:
         for row in predicted.iter_rows():
             shard = int(row["shard"])
@@ -300,12 +299,9 @@ def _run(pending: dict[int, list[str]], spec: PredictorSpec, out: Path, manifest
                 manifest.shards[final.name] = {"articles": len(pending[shard]), "sentences": counts[shard],
                                                "sha256": _sha256(final)}
                 manifest.write(out)
-                done += 1
-                sentences += counts[shard]
     finally:
         for handle in handles.values():
             handle.close()
-    return done, sentences
 
 
 def _check_shards(out: Path, manifest: Manifest) -> None:
