@@ -130,34 +130,32 @@ def shard_name(index: int) -> str:
 
 def input_units(path: Path, encoding: str | None = None) -> Iterator[dict]:
     """The articles of INPUT, in order, as plain records for the workers: ``{"article": {...}}`` for
-    an article to split, ``{"sentences": [...]}`` for the sentences of a corpus's article (a corpus
-    lists an article's sentences together)."""
+    an article to split, ``{"sentences": [...]}`` for the sentences of a corpus's article (a corpus,
+    JSONL or Parquet, lists an article's sentences together). INPUT may be a glob pattern."""
     from annotate.text.articles import read_articles
-    from annotate.text.corpus import is_sentence_corpus, read_corpus
+    from annotate.text.corpus import input_paths, is_corpus_file, read_sentences
 
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    if path.is_file() and path.suffix == ".jsonl" and is_sentence_corpus(path):
+    for one in input_paths(Path(path)):
+        if not is_corpus_file(one):
+            for article in read_articles([one], encoding=encoding):
+                record = asdict(article)
+                record.pop("origin", None)
+                yield {"article": record}
+            continue
         current: list[dict] = []
         seen: set[str] = set()
-        for sentence in read_corpus(path):
+        for sentence in read_sentences(one):
             if current and sentence.article_id != current[0]["article_id"]:
                 yield {"sentences": current}
                 current = []
             if not current:
                 if sentence.article_id in seen:
-                    raise InputError(f"{path}: the sentences of article {sentence.article_id} are not together; "
+                    raise InputError(f"{one}: the sentences of article {sentence.article_id} are not together; "
                                      "sort the corpus by article")
                 seen.add(sentence.article_id)
             current.append(sentence.to_dict())
         if current:
             yield {"sentences": current}
-        return
-    for article in read_articles([path], encoding=encoding):
-        record = asdict(article)
-        record.pop("origin", None)
-        yield {"article": record}
 
 
 class PredictBatch:
@@ -222,7 +220,7 @@ def preannotate_ray(input_path: Path, spec: PredictorSpec, out: Path, workers: i
         raise InputError(f"{out}: with --engine ray, --out is a folder of shards (this is a file)")
     version = spec.build().version  # the version every shard is written under; loads the model once here
     manifest = Manifest.read(out) if out.is_dir() else None
-    wanted = Manifest(version, str(Path(input_path).resolve()), shard_size)
+    wanted = Manifest(version, str(Path(input_path).absolute()), shard_size)
     if manifest is not None:
         for name in ("model_version", "input", "shard_size"):
             if getattr(manifest, name) != getattr(wanted, name):

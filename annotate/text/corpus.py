@@ -222,13 +222,62 @@ def has_stored_attributions(path: Path) -> bool:
     return isinstance(first, dict) and {"id", "article_id", "start", "end", "text", "attributions"} <= set(first)
 
 
+GLOB_CHARS = frozenset("*?[")
+
+
+def input_paths(path: Path) -> list[Path]:
+    """INPUT as the paths it names: itself, or the files a glob pattern matches ("data/*.parquet"),
+    sorted. A missing path, or a pattern that matches nothing, is an error now."""
+    path = Path(path)
+    if path.exists():
+        return [path]
+    if GLOB_CHARS & set(str(path)):
+        anchor = Path(path.anchor) if path.is_absolute() else Path(".")
+        relative = str(path.relative_to(anchor)) if path.is_absolute() else str(path)
+        matches = sorted(p for p in anchor.glob(relative) if p.is_file())
+        if not matches:
+            raise InputError(f"{path}: the pattern matches no file")
+        return matches
+    raise InputError(f"{path}: no such file or folder")
+
+
+def is_corpus_file(path: Path) -> bool:
+    """A sentence corpus: Parquet, or a JSONL whose first record has the fields `propa ingest` writes."""
+    return path.is_file() and (path.suffix == ".parquet" or path.suffix == ".jsonl" and is_sentence_corpus(path))
+
+
+def read_parquet_corpus(path: Path) -> Iterator[Sentence]:
+    """Stream the sentences of a Parquet file with the columns of a sentence corpus (id, article_id,
+    paragraph_index, start, end, text; the others optional), in batches."""
+    try:
+        import pyarrow.parquet as pq
+
+        handle = pq.ParquetFile(path)
+    except ImportError:
+        raise InputError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)") from None
+    except Exception as err:  # pyarrow's own error types: not a Parquet file, truncated...
+        raise InputError(f"{path}: not a readable Parquet file ({err})") from None
+    row = 0
+    for batch in handle.iter_batches(batch_size=4096):
+        for record in batch.to_pylist():
+            row += 1
+            yield sentence_from_dict(record, f"{path}: row {row}")
+
+
 def read_sentences(path: Path, encoding: str | None = None) -> Iterator[Sentence]:
-    """The sentences of a sentence corpus (`propa ingest` output) or of articles (split here).
+    """The sentences of a sentence corpus (`propa ingest` output, JSONL or Parquet) or of articles
+    (split here); INPUT may be a glob pattern ("feeds/2026-11-*.parquet"), read in name order.
 
     A missing path is an error now, not when the stream is first read."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    if path.is_file() and path.suffix == ".jsonl" and is_sentence_corpus(path):
-        return read_corpus(path)
-    return (sentence for article in read_articles([path], encoding=encoding) for sentence in split_article(article))
+    paths = input_paths(path)
+
+    def sentences(one: Path) -> Iterator[Sentence]:
+        if one.is_file() and one.suffix == ".parquet":
+            return read_parquet_corpus(one)
+        if is_corpus_file(one):
+            return read_corpus(one)
+        return (sentence for article in read_articles([one], encoding=encoding) for sentence in split_article(article))
+
+    if len(paths) == 1:
+        return sentences(paths[0])
+    return (sentence for one in paths for sentence in sentences(one))

@@ -96,6 +96,17 @@ def test_a_sentence_corpus_and_a_tfidf_model_on_ray_equal_the_local_engine(model
     out = tmp_path / "ray"
     ok("preannotate", corpus, "-m", model_dir, "--no-sources", "--engine", "ray", "-o", out, "--shard-size", 20)
     assert by_id(shards(out)) == expected
+    # the same corpus as two Parquet files named by a pattern
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    cut = next(i for i in range(len(rows) // 2, len(rows)) if rows[i]["article_id"] != rows[i - 1]["article_id"])
+    pq.write_table(pa.Table.from_pylist(rows[:cut]), tmp_path / "gold-1.parquet")
+    pq.write_table(pa.Table.from_pylist(rows[cut:]), tmp_path / "gold-2.parquet")
+    ok("preannotate", tmp_path / "gold-*.parquet", "-m", model_dir, "--no-sources", "--engine", "ray",
+       "-o", tmp_path / "ray-parquet", "--shard-size", 20)
+    assert by_id(shards(tmp_path / "ray-parquet")) == expected
     assert any(item["from_name"] != "source" for p in expected.values() for item in p["result"])
 
 

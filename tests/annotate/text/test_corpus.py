@@ -1,5 +1,6 @@
 import json
 import pytest
+from pathlib import Path
 
 from annotate.text.articles import read_articles
 from annotate.text.corpus import ingest, read_corpus
@@ -149,3 +150,27 @@ def test_source_options_without_sources_are_refused(article_dir, tmp_path):
     assert result.exit_code == 1 and not out.exists()
     assert result.output.strip().splitlines() == [
         "Error: --registry, --kinds-from and --source-tagger apply to --sources: add --sources, or leave them out"]
+
+
+def test_parquet_corpora_and_glob_patterns_are_read_like_jsonl(article_dir: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from annotate.text.corpus import read_sentences
+
+    corpus = tmp_path / "c.jsonl"
+    ingest([article_dir], corpus, progress=False)
+    sentences = list(read_sentences(corpus))
+    half = len(sentences) // 2
+    for name, part in (("part-1.parquet", sentences[:half]), ("part-2.parquet", sentences[half:])):
+        pq.write_table(pa.Table.from_pylist([s.to_dict() for s in part]), tmp_path / name)
+    assert list(read_sentences(tmp_path / "part-1.parquet")) == sentences[:half]
+    assert list(read_sentences(tmp_path / "part-*.parquet")) == sentences  # in name order
+    with pytest.raises(InputError, match=r"part-\?\.csv: the pattern matches no file"):
+        read_sentences(tmp_path / "part-?.csv")
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(InputError, match="bad.parquet: not a readable Parquet file"):
+        list(read_sentences(tmp_path / "bad.parquet"))
+    pq.write_table(pa.Table.from_pylist([{"id": "x", "text": "Sans article."}]), tmp_path / "thin.parquet")
+    with pytest.raises(InputError, match=r"thin.parquet: row 1: missing field\(s\) article_id"):
+        list(read_sentences(tmp_path / "thin.parquet"))
