@@ -67,7 +67,8 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
                     threads: int, runtime: str, taxonomy_path: str | None) -> None:
     """Pre-annotate a corpus: one Label Studio prediction per sentence.
 
-    INPUT is articles (any format `propa ingest` reads) or a sentence corpus. Each
+    INPUT is articles (any format `propa ingest` reads) or a sentence corpus (JSONL,
+    or Parquet with the same columns), or a glob pattern of them ('feeds/*.parquet'). Each
     prediction holds the techniques above their thresholds (choices), the cue spans
     found by configs/cues.yaml (a rule hit also raises its technique's score), the
     sources each sentence cites (span, kind, reliability from configs/sources.yaml),
