@@ -8,10 +8,11 @@ The data flow, one way:
   articles) and numbers its articles: article ``i`` belongs to shard ``i // shard_size``. Whole
   articles, never a part of one: the attribution rules carry an article's last named source from a
   sentence to the next;
-- the articles of the shards not yet written go to Ray Data (``from_items``), and
-  ``map_batches`` sends them to a pool of actors (``ActorPoolStrategy``), each of which builds the
-  predictor once (:class:`PredictorSpec`: the same model, cue rules and attributor as the local
-  engine), splits articles into sentences and predicts them;
+- the articles of the shards not yet written go to Ray Data (``from_items``), a window of shards at
+  a time (4 per worker: what the driver holds at once), and ``map_batches`` sends them to a pool of
+  actors (``ActorPoolStrategy``), each of which builds the predictor once per window
+  (:class:`PredictorSpec`: the same model, cue rules and attributor as the local engine), splits
+  articles into sentences and predicts them;
 - the driver streams the predictions back and appends each to its shard's ``.partial`` file; a
   shard complete is renamed ``shard-NNNNN.jsonl`` and recorded in ``manifest.json`` (written whole,
   atomically), with its articles, sentences and the file's sha256.
@@ -209,8 +210,10 @@ def connect(address: str | None, workers: int, cpus_per_worker: float) -> None:
 
 def preannotate_ray(input_path: Path, spec: PredictorSpec, out: Path, workers: int = 2, cpus_per_worker: float = 1,
                     gpus_per_worker: float = 0, address: str | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
-                    encoding: str | None = None, progress: Callable[[int], None] | None = None) -> RaySummary:
-    """Pre-annotate INPUT on Ray into the folder ``out`` (see the module)."""
+                    encoding: str | None = None, progress: Callable[[int], None] | None = None,
+                    window: int = 0) -> RaySummary:
+    """Pre-annotate INPUT on Ray into the folder ``out`` (see the module). ``window``: shards handed to
+    Ray at once (0: 4 per worker, at least 8), which bounds what the driver holds."""
     try:
         import ray  # noqa: F401
     except ImportError:
@@ -234,31 +237,44 @@ def preannotate_ray(input_path: Path, spec: PredictorSpec, out: Path, workers: i
     for stale in out.glob("*.partial"):
         stale.unlink()  # what a crash left half-written: computed again
     earlier = set(manifest.shards)
-    total_shards = 0
-    for attempt in range(1, ATTEMPTS + 1):
-        pending: dict[int, list[str]] = {}
-        for index, unit in enumerate(input_units(input_path, encoding)):
-            shard = index // shard_size
-            total_shards = shard + 1
-            if shard_name(shard) not in manifest.shards:
-                pending.setdefault(shard, []).append(json.dumps(unit, ensure_ascii=False))
-        if not pending:
-            break
+    seen = [0]  # shards in the input, counted as it is read
+    for pending in _windows(input_path, encoding, shard_size, set(earlier), window or max(8, 4 * workers), seen):
         connect(address, workers, cpus_per_worker)
-        try:
-            _run(pending, spec, out, manifest, workers, cpus_per_worker, gpus_per_worker, progress)
-            break
-        except Exception as err:  # a worker's error arrives wrapped by Ray: the shards left say what failed
-            left = sorted(shard_name(s) for s in pending if shard_name(s) not in manifest.shards)
-            for stale in out.glob("*.partial"):
-                stale.unlink()
-            if attempt == ATTEMPTS:
-                raise PropaError(f"{out}: {len(left)} shard(s) failed twice ({', '.join(left[:5])}"
-                                 f"{', ...' if len(left) > 5 else ''}): {_cause(err)}; the finished shards are "
-                                 "kept, rerun to retry") from None
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                _run(pending, spec, out, manifest, workers, cpus_per_worker, gpus_per_worker, progress)
+                break
+            except Exception as err:  # a worker's error arrives wrapped by Ray: the shards left say what failed
+                left = sorted(shard_name(s) for s in pending if shard_name(s) not in manifest.shards)
+                pending = {s: units for s, units in pending.items() if shard_name(s) not in manifest.shards}
+                for stale in out.glob("*.partial"):
+                    stale.unlink()
+                if attempt == ATTEMPTS:
+                    raise PropaError(f"{out}: {len(left)} shard(s) failed twice ({', '.join(left[:5])}"
+                                     f"{', ...' if len(left) > 5 else ''}): {_cause(err)}; the finished shards are "
+                                     "kept, rerun to retry") from None
     new = [name for name in manifest.shards if name not in earlier]
-    return RaySummary(out, total_shards, len(new), len(earlier), sum(manifest.shards[n]["sentences"] for n in new),
+    return RaySummary(out, seen[0], len(new), len(earlier), sum(manifest.shards[n]["sentences"] for n in new),
                       version, workers)
+
+
+def _windows(input_path: Path, encoding: str | None, shard_size: int, done: set[str], window: int,
+             seen: list[int]) -> Iterator[dict[int, list[str]]]:
+    """The articles of the shards still to do, ``window`` shards at a time (the driver holds no more
+    than that: a shard's articles follow each other in the input, so a window is complete as soon as
+    the next shard begins). ``seen[0]``: the shards of the input read so far."""
+    pending: dict[int, list[str]] = {}
+    for index, unit in enumerate(input_units(input_path, encoding)):
+        shard = index // shard_size
+        seen[0] = shard + 1
+        if shard_name(shard) in done:
+            continue
+        if shard not in pending and len(pending) >= window:
+            yield pending
+            pending = {}
+        pending.setdefault(shard, []).append(json.dumps(unit, ensure_ascii=False))
+    if pending:
+        yield pending
 
 
 def _run(pending: dict[int, list[str]], spec: PredictorSpec, out: Path, manifest: Manifest, workers: int,

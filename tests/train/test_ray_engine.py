@@ -89,6 +89,15 @@ def test_sources_only_on_ray_equals_the_local_engine(tmp_path: Path) -> None:
     assert (out / "manifest.json").read_bytes() == before
 
 
+def test_shards_handed_to_ray_a_window_at_a_time_give_the_same_predictions(tmp_path: Path) -> None:
+    from train.ray_engine import PredictorSpec, preannotate_ray
+
+    expected = local(tmp_path, SAMPLES, "--sources-only")
+    summary = preannotate_ray(SAMPLES, PredictorSpec(), tmp_path / "ray", workers=2, shard_size=2, window=1)
+    assert (summary.shards, summary.written, summary.skipped, summary.sentences) == (4, 4, 0, len(expected))
+    assert by_id(shards(tmp_path / "ray")) == expected
+
+
 def test_a_sentence_corpus_and_a_tfidf_model_on_ray_equal_the_local_engine(model_dir: Path, tmp_path: Path) -> None:
     corpus = tmp_path / "gold.jsonl"
     ok("ingest", GOLD_ARTICLES, "-o", corpus)
