@@ -9,7 +9,6 @@ import click
 from annotate.cli.options import (
     batch_option,
     kinds_option,
-    make_attributor,
     registry_option,
     runtime_option,
     taxonomy_option,
@@ -82,9 +81,8 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
     from tqdm.auto import tqdm
 
     from annotate.text.corpus import read_sentences
-    from annotate.cues import load_cues
-    from train.models.model import load_model
     from train.preannotate import preannotate
+    from train.ray_engine import PredictorSpec
 
     from annotate.errors import InputError
 
@@ -92,40 +90,39 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
         raise InputError("--sources-only takes no --model and no --no-sources")
     if not sources_only and model_dir is None:
         raise InputError("give a model (-m MODEL), or --sources-only")
-    if engine == "ray":
-        if address and not _address_ok(address):
-            raise InputError(f"--address {address}: expected 'auto', HOST:PORT or ray://HOST:PORT")
-        return _preannotate_ray(input_path, model_dir, out or Path("predictions"), cues_path, no_cues, no_sources,
-                                sources_only, registry_path, kinds_choice, kinds_from, source_tagger, encoding, push,
-                                project, url, uncertainty_sampling, address, workers, cpus_per_worker,
-                                gpus_per_worker, shard_size, batch_size, runtime, taxonomy_path)
-    if address:
+    if engine == "ray" and address and not _address_ok(address):
+        raise InputError(f"--address {address}: expected 'auto', HOST:PORT or ray://HOST:PORT")
+    if engine == "local" and address:
         raise InputError("--address is for --engine ray")
+
+    def path(p: Path | None) -> str | None:  # Ray's workers may run elsewhere: absolute paths for them
+        return None if p is None else str(Path(p).resolve()) if engine == "ray" else str(p)
+
+    spec = PredictorSpec(taxonomy_path=path(taxonomy_path), model_dir=None if sources_only else path(model_dir),
+                         cues_path=path(cues_path), no_cues=no_cues or sources_only, sources=not no_sources,
+                         registry_path=path(registry_path), kinds_choice=kinds_choice,
+                         kinds_from=tuple(path(p) for p in kinds_from), source_tagger=path(source_tagger),
+                         threads=max(1, int(cpus_per_worker)) if engine == "ray" else threads, runtime=runtime,
+                         batch_size=batch_size)
+    if engine == "ray":
+        return _preannotate_ray(input_path, spec, out or Path("predictions"), encoding, push, project, url,
+                                uncertainty_sampling, address, workers, cpus_per_worker, gpus_per_worker, shard_size,
+                                taxonomy_path)
     out = out or Path("predictions.jsonl")
     if out.is_dir():
         raise InputError(f"{out}: a folder; the local engine writes one JSONL file (--engine ray writes shards)")
     taxonomy = _taxonomy(taxonomy_path)
-    cues = None if no_cues or sources_only else load_cues(taxonomy, cues_path)
     sentences = read_sentences(input_path, encoding)
-    model = None if sources_only else load_model(model_dir, threads=threads, runtime=runtime)
-    attributor = None
-    if not no_sources:
-        from annotate.sources.registry import load_registry
-
-        attributor = make_attributor(load_registry(registry_path, taxonomy), kinds_choice, kinds_from, source_tagger,
-                                     threads)
-    if push:  # a wrong URL or token fails now, not after the scoring
-        from annotate.studio.client import LabelStudioClient
-        from annotate.studio.settings import resolve_connection
-
-        LabelStudioClient(resolve_connection(url))
+    predictor = spec.build()
+    if push:
+        _check_connection(url)
     total = None
     if input_path.is_file() and input_path.suffix == ".jsonl":  # a corpus: one sentence a line, an ETA
         with input_path.open("rb") as handle:
             total = sum(1 for line in handle if line.strip())
     with tqdm(total=total, unit=" sentence", desc="pre-annotating") as bar:
-        summary = preannotate(sentences, model, taxonomy, cues, out, batch_size, progress=bar.update,
-                              attributor=attributor)
+        summary = preannotate(sentences, predictor.model, taxonomy, predictor.cues, out, batch_size,
+                              progress=bar.update, attributor=predictor.attributor)
     click.echo(f"{summary.written} sentences pre-annotated ({summary.with_techniques} with a technique, "
                f"{summary.with_cues} with a cue, {summary.with_sources} with a source), {summary.skipped} "
                f"already in {summary.out}; model_version {summary.model_version}")
@@ -134,6 +131,14 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
 
         _push(input_path, encoding, taxonomy, project, url, read_predictions(out), summary.model_version,
               uncertainty_sampling)
+
+
+def _check_connection(url: str | None) -> None:
+    """A wrong URL or token fails now, not after the scoring."""
+    from annotate.studio.client import LabelStudioClient
+    from annotate.studio.settings import resolve_connection
+
+    LabelStudioClient(resolve_connection(url))
 
 
 def _address_ok(address: str) -> bool:
@@ -164,29 +169,16 @@ def _push(input_path: Path, encoding: str | None, taxonomy, project: str | None,
     click.echo(f"review at {pushed.project_url}")
 
 
-def _preannotate_ray(input_path: Path, model_dir: Path | None, out: Path, cues_path: Path | None, no_cues: bool,
-                     no_sources: bool, sources_only: bool, registry_path: Path | None, kinds_choice: str,
-                     kinds_from: tuple[Path, ...], source_tagger: Path | None, encoding: str | None, push: bool,
-                     project: str | None, url: str | None, uncertainty_sampling: bool, address: str | None,
-                     workers: int, cpus_per_worker: float, gpus_per_worker: float, shard_size: int, batch_size: int,
-                     runtime: str, taxonomy_path: str | None) -> None:
+def _preannotate_ray(input_path: Path, spec, out: Path, encoding: str | None, push: bool, project: str | None,
+                     url: str | None, uncertainty_sampling: bool, address: str | None, workers: int,
+                     cpus_per_worker: float, gpus_per_worker: float, shard_size: int,
+                     taxonomy_path: str | None) -> None:
     from tqdm.auto import tqdm
 
-    from train.ray_engine import PredictorSpec, preannotate_ray, read_shards
+    from train.ray_engine import preannotate_ray, read_shards
 
-    def path(p: Path | None) -> str | None:
-        return str(Path(p).resolve()) if p is not None else None
-
-    spec = PredictorSpec(taxonomy_path=path(taxonomy_path), model_dir=None if sources_only else path(model_dir),
-                         cues_path=path(cues_path), no_cues=no_cues or sources_only, sources=not no_sources,
-                         registry_path=path(registry_path), kinds_choice=kinds_choice,
-                         kinds_from=tuple(path(p) for p in kinds_from), source_tagger=path(source_tagger),
-                         threads=max(1, int(cpus_per_worker)), runtime=runtime, batch_size=batch_size)
-    if push:  # a wrong URL or token fails now, not after the scoring
-        from annotate.studio.client import LabelStudioClient
-        from annotate.studio.settings import resolve_connection
-
-        LabelStudioClient(resolve_connection(url))
+    if push:
+        _check_connection(url)
     with tqdm(unit=" sentence", desc="pre-annotating (ray)") as bar:
         summary = preannotate_ray(input_path, spec, out, workers, cpus_per_worker, gpus_per_worker, address,
                                   shard_size, encoding, progress=bar.update)

@@ -112,13 +112,9 @@ def annotated_examples(path: Path) -> list[tuple[str, str]]:
     """(mention, kind) pairs from typed source spans: a `propa pull` folder or its
     annotations.jsonl (every annotator's source spans that have a kind), or a gold file."""
     from annotate.files import jsonl_records
-    from annotate.studio.pulled import ROWS_FILE
+    from annotate.studio.pulled import rows_file
 
-    path = Path(path)
-    if path.is_dir():
-        path = path / ROWS_FILE
-    if not path.is_file():
-        raise InputError(f"{path}: no such file (expected what `propa pull` wrote, or a gold file)")
+    path = rows_file(path, "expected what `propa pull` wrote, or a gold file")
     examples = []
     for where, record in jsonl_records(path):
         if not isinstance(record, dict):

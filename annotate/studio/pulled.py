@@ -20,6 +20,17 @@ STATE_FILE = "pull.json"
 SPLIT = "all"  # one split; `propa data split` makes train/dev/test
 
 
+def rows_file(path, expected: str = "expected what `propa pull` wrote") -> Path:
+    """The rows file of a pull: ``path`` itself, or its annotations.jsonl when ``path`` is the pull's
+    folder; a missing one is an error naming it and saying what was ``expected``."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / ROWS_FILE
+    if not path.is_file():
+        raise InputError(f"{path}: no such file ({expected})")
+    return path
+
+
 def read_state(out: Path) -> dict | None:
     """The state the last pull into ``out`` left, or None (no pull yet, or a file that cannot be read)."""
     try:

@@ -137,13 +137,9 @@ def pulled_span_examples(path: Path, source_label: str) -> list[SpanExample]:
     """One example per annotation of a `propa pull` folder (or its annotations.jsonl): the
     sentence and that annotator's source spans (label ``source_label``)."""
     from annotate.files import jsonl_records
-    from annotate.studio.pulled import ROWS_FILE
+    from annotate.studio.pulled import rows_file
 
-    path = Path(path)
-    if path.is_dir():
-        path = path / ROWS_FILE
-    if not path.is_file():
-        raise InputError(f"{path}: no such file (expected what `propa pull` wrote)")
+    path = rows_file(path)
     out = []
     for where, record in jsonl_records(path):
         if not isinstance(record, dict) or "annotations" not in record or not isinstance(record.get("text"), str):

@@ -73,10 +73,12 @@ def extract_article(sentences: Iterable[str], registry: Registry | None = None,
 
 def _add_tagged(sentence: ParsedSentence, found: list[Attribution], tagged: Sequence[tuple[int, int]]) -> None:
     """The tagger's spans that no rule found, in place; not one inside a quote or inside what a
-    source found by the rules says (who is spoken of there is not who speaks)."""
+    source found by the rules says (who is spoken of there is not who speaks). The rules'
+    attributions get their content here, once."""
     text = sentence.text
     said = [(q.start(), q.end()) for q in QUOTE.finditer(text)]
-    said += [(c.start, c.end) for c in (attributed_content(text, a) for a in found) if c is not None]
+    found[:] = [dataclasses.replace(a, content=attributed_content(text, a)) if a.content is None else a for a in found]
+    said += [(a.content.start, a.content.end) for a in found if a.content is not None]
     for start, end in tagged:
         if not any(s <= start and end <= e for s, e in said):
             _keep(found, _tagged(sentence, start, end), text, sentence.registry)
