@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -105,37 +106,32 @@ def jsonl_records(path: Path, encoding: str | None = None, expected: str = "not 
     ``expected`` ends the message for a NUL byte ("binary file (...), not a JSONL corpus");
     ``allow_empty`` yields nothing for a file without records, for the caller to say what is missing.
 
-    The one JSONL reader of the project: every JSONL input goes through it, except the append-only
-    prediction file `propa preannotate` resumes (train/preannotate.py), whose torn last line is
-    cut off rather than refused."""
-    yield from _records(Path(path), _lines(Path(path), encoding, expected, allow_empty), expected, allow_empty)
+    The one JSONL reader of the project: every JSONL input goes through it (or through
+    :func:`located_records`, the same reader telling where each record lies), except the
+    append-only prediction file `propa preannotate` resumes (train/preannotate.py), whose torn last
+    line is cut off rather than refused."""
+    for origin, record, _ in located_records(path, encoding, expected, allow_empty):
+        yield origin, record
 
 
-def _lines(path: Path, encoding: str | None, expected: str = "not text", allow_empty: bool = False) -> Iterator[str]:
-    """The decoded lines of a text file, one at a time, with :func:`read_text_file`'s checks."""
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: a folder, not a file") from None
-    offset = 0
-    blank = True
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            if b"\x00" in raw:
-                raise InputError(nul_message(path, expected))
-            line = _decode_line(raw, path, encoding, offset, first=number == 1)
-            offset += len(raw)
-            blank = blank and not line.strip()
-            yield line
-    if blank and not allow_empty:
-        raise InputError(f"{path}: empty file")
+@dataclass(frozen=True)
+class Where:
+    """Where a record lies in its file: bytes ``start`` to ``end`` (its line, newline included),
+    from line ``line``. A reader handed a ``Where`` reads that part of the file only."""
+
+    start: int
+    end: int
+    line: int = 1
 
 
-def _records(path: Path, lines: Iterator[str], expected: str, allow_empty: bool) -> Iterator[tuple[str, object]]:
+def located_records(path: Path, encoding: str | None = None, expected: str = "not text", allow_empty: bool = False,
+                    part: Where | None = None) -> Iterator[tuple[str, object, Where]]:
+    """:func:`jsonl_records` with where each record lies; ``part``: read those bytes only (a part of
+    the file that begins at a line's start, as an earlier read located it), numbering its lines from
+    ``part.line``. The checks are the same; a part without records is not an error."""
+    path = Path(path)
     count = 0
-    for number, line in enumerate(lines, start=1):
+    for number, offset, raw, line in _lines(path, encoding, expected, allow_empty or part is not None, part):
         if not line.strip():
             continue
         origin = f"{path}:{number}"
@@ -146,9 +142,36 @@ def _records(path: Path, lines: Iterator[str], expected: str, allow_empty: bool)
         if "\\u0000" in line and holds_nul(record):  # the only way JSON text spells a NUL
             raise InputError(nul_message(path, expected))
         count += 1
-        yield origin, record
-    if not count and not allow_empty:
+        yield origin, record, Where(offset, offset + len(raw), number)
+    if not count and not allow_empty and part is None:
         raise InputError(f"{path}: no records")
+
+
+def _lines(path: Path, encoding: str | None, expected: str = "not text", allow_empty: bool = False,
+           part: Where | None = None) -> Iterator[tuple[int, int, bytes, str]]:
+    """``(number, offset, raw bytes, decoded line)`` for the lines of a text file (or of ``part`` of
+    it), one at a time, with :func:`read_text_file`'s checks."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: a folder, not a file") from None
+    offset, first_number = (part.start, part.line) if part is not None else (0, 1)
+    blank = True
+    with handle:
+        handle.seek(offset)
+        for number, raw in enumerate(handle, start=first_number):
+            if part is not None and offset >= part.end:
+                break
+            if b"\x00" in raw:
+                raise InputError(nul_message(path, expected))
+            line = _decode_line(raw, path, encoding, offset, first=offset == 0)
+            blank = blank and not line.strip()
+            yield number, offset, raw, line
+            offset += len(raw)
+    if blank and not allow_empty:
+        raise InputError(f"{path}: empty file")
 
 
 def _decode_line(raw: bytes, path: Path, encoding: str | None, offset: int, first: bool) -> str:

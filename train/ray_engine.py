@@ -1,55 +1,66 @@
-"""Batch pre-annotation on Ray Data (`propa preannotate --engine ray`): the predictions of
-`propa preannotate`, computed by a pool of actors on this machine's cores or on a Ray cluster the
-user already runs, written as shards under an output folder with a manifest.
+"""Batch work on Ray Data (``--engine ray``): `propa preannotate`, `propa predict` and `propa sources
+profile` computed by a pool of actors on this machine's cores or on a Ray cluster the user already
+runs, written as shards under an output folder with a manifest.
 
 The data flow, one way:
 
-- the driver reads INPUT (articles, or a sentence corpus whose sentences it groups back into their
-  articles) and numbers its articles: article ``i`` belongs to shard ``i // shard_size``. Whole
-  articles, never a part of one: the attribution rules carry an article's last named source from a
-  sentence to the next;
-- the articles of the shards not yet written go to Ray Data (``from_items``), a window of shards at
-  a time (4 per worker: what the driver holds at once), and ``map_batches`` sends them to a pool of
-  actors (``ActorPoolStrategy``), each of which builds the predictor once per window
-  (:class:`PredictorSpec`: the same model, cue rules and attributor as the local engine), splits
-  articles into sentences and predicts them;
-- the driver streams the predictions back and appends each to its shard's ``.partial`` file; a
-  shard complete is renamed ``shard-NNNNN.jsonl`` and recorded in ``manifest.json`` (written whole,
-  atomically), with its articles, sentences and the file's sha256.
+- the driver reads INPUT once to locate its articles (:func:`annotate.text.parts.locate`: bytes of
+  a JSONL file, rows of a Parquet file, a text file...), checking it as the local readers do, and
+  numbers them: article ``i`` belongs to shard ``i // shard_size``. Whole articles, never a part of
+  one: the attribution rules carry an article's last named source from a sentence to the next;
+- the shards not yet written are cut into pieces of a few articles, and the pieces (where they lie,
+  not their text) go to Ray Data (``from_items``), one dataset for the whole run, whose
+  ``map_batches`` hands them to one pool of actors (``ActorPoolStrategy``). Each actor builds its
+  work once (:class:`PredictorSpec`, :class:`LabelSpec` or :class:`ProfileSpec`: the same model,
+  rules and options as the local engine), then for each piece reads its articles from the input
+  itself (:func:`annotate.text.parts.read_part`), splits them into sentences and returns the
+  records. With ``source_workers``, the sources of `propa preannotate` are found by a second pool
+  of their own (CPU actors beside model actors on GPUs);
+- the driver streams the pieces back; a shard whose pieces are all back is written whole, in input
+  order (``shard-NNNNN.jsonl``, atomically) and recorded in ``manifest.json`` with its articles,
+  sentences and the file's sha256.
 
-A rerun reads the manifest, keeps the shards it lists (their files checked), drops what a crash left
-half-written and computes the rest: no sentence is lost or written twice. A shard that fails is
-retried once in the same run (with the other unfinished ones); if it fails again the command stops,
-naming the shards left. The manifest also holds the predictor's ``model_version``, the input and
-the shard size: a rerun with another model, input or shard size is refused rather than mixed.
+A rerun reads the manifest, keeps the shards it lists (their files checked) and computes the rest:
+no sentence is lost or written twice. A failed pass is retried once on the shards still unfinished;
+if it fails again the command stops, naming them. The manifest also holds the work's version (the
+``model_version``), the input, a fingerprint of its files (sizes and times) and the shard size: a
+rerun with another model, input or shard size is refused rather than mixed.
 
-Without an address Ray starts on this machine with ``--workers`` actors; with ``--address``
-(``auto``, ``ray://HOST:PORT``) the job goes to that cluster, whose workers must read the model
-folder (and the registry, the cues...) at the same path: a shared file system.
+Without an address Ray starts on this machine; with ``--address`` (``auto``, ``HOST:PORT``,
+``ray://HOST:PORT``) the job goes to that cluster. Its workers read INPUT at the same path (a
+shared file system), and the model folder too, unless ``ship`` sends the files the work names
+(model, tagger, registry, cues, taxonomy) through Ray's object store: each node unpacks them once,
+into a cache keyed by their content.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-from dataclasses import asdict, dataclass, field
+import tarfile
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
 from annotate.errors import InputError, PropaError
 
 MANIFEST = "manifest.json"
-FORMAT = 1
-DEFAULT_SHARD_SIZE = 500  # articles a shard
-ARTICLES_PER_BATCH = 8  # articles an actor predicts at once (its model batches sentences itself)
-ATTEMPTS = 2  # a failed run is retried once, on the shards still unfinished
+FORMAT = 2
+DEFAULT_SHARD_SIZE = 500  # articles a shard: what a rerun skips or redoes
+ARTICLES_PER_PIECE = 8  # articles an actor reads and predicts at once (its model batches their sentences)
+ATTEMPTS = 2  # a failed pass is retried once, on the shards still unfinished
 
+
+# -- the work an actor does ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class PredictorSpec:
-    """What an actor needs to build the predictor the local engine would: paths and choices, which
-    travel to the workers, not loaded objects."""
+    """`propa preannotate`'s work: what an actor needs to build the predictor the local engine
+    would, as paths and choices (which travel to the workers), not loaded objects. ``version``:
+    the model_version the predictions are written under, when it is not the predictor's own (the
+    model actors of a run whose sources are found by actors of their own)."""
 
     taxonomy_path: str | None = None
     model_dir: str | None = None
@@ -63,12 +74,16 @@ class PredictorSpec:
     threads: int = 1
     runtime: str = "torch"
     batch_size: int = 32
+    version: str = ""
+
+    PATHS = ("taxonomy_path", "model_dir", "cues_path", "registry_path", "kinds_from", "source_tagger")
+    NAME = "propa preannotate"
 
     def build(self):
         """The :class:`train.predictor.Predictor` these settings name."""
         from annotate.cues import load_cues
         from annotate.taxonomy import load_taxonomy
-        from train.predictor import Predictor, build_attributor
+        from train.predictor import Predictor
 
         taxonomy = load_taxonomy(self.taxonomy_path)
         model = None
@@ -77,21 +92,158 @@ class PredictorSpec:
 
             model = load_model(Path(self.model_dir), threads=self.threads, runtime=self.runtime)
         cues = None if self.no_cues or model is None else load_cues(taxonomy, self.cues_path and Path(self.cues_path))
-        attributor = None
-        if self.sources:
-            from annotate.sources.registry import load_registry
+        predictor = Predictor(taxonomy, model, cues, self._attributor(taxonomy) if self.sources else None)
+        if self.version:
+            predictor.version = self.version
+        return predictor
 
-            registry = load_registry(self.registry_path and Path(self.registry_path), taxonomy)
-            attributor = build_attributor(registry, self.kinds_choice, [Path(p) for p in self.kinds_from],
-                                          self.source_tagger and Path(self.source_tagger), self.threads)
-        return Predictor(taxonomy, model, cues, attributor)
+    def _attributor(self, taxonomy):
+        from annotate.sources.registry import load_registry
+        from train.predictor import build_attributor
 
+        registry = load_registry(self.registry_path and Path(self.registry_path), taxonomy)
+        return build_attributor(registry, self.kinds_choice, [Path(p) for p in self.kinds_from],
+                                self.source_tagger and Path(self.source_tagger), self.threads)
+
+    def describe(self) -> str:
+        return self.build().version
+
+    def open(self) -> Callable[[list], list[dict]]:
+        predictor = self.build()
+
+        def run(sentences: list) -> list[dict]:
+            predictor.forget()  # another piece: no pronoun refers back to what came before
+            return predictor.predict(sentences, batch_size=self.batch_size)
+
+        return run
+
+    def techniques(self, version: str) -> "PredictorSpec":
+        """The model actors' part when the sources have actors of their own."""
+        return replace(self, sources=False, version=version)
+
+    def sources_part(self) -> "SourcesSpec":
+        return SourcesSpec(self.taxonomy_path, self.registry_path, self.kinds_choice, self.kinds_from,
+                           self.source_tagger, self.threads)
+
+
+@dataclass(frozen=True)
+class SourcesSpec:
+    """The sources of `propa preannotate`, added by actors of their own to the predictions of the
+    model actors (source results appended to each prediction's ``result``)."""
+
+    taxonomy_path: str | None = None
+    registry_path: str | None = None
+    kinds_choice: str = "learned"
+    kinds_from: tuple[str, ...] = ()
+    source_tagger: str | None = None
+    threads: int = 1
+
+    PATHS = ("taxonomy_path", "registry_path", "kinds_from", "source_tagger")
+
+    def open(self) -> Callable[[list, list[dict]], list[dict]]:
+        from annotate.studio.predictions import source_results
+        from annotate.taxonomy import load_taxonomy
+
+        taxonomy = load_taxonomy(self.taxonomy_path)
+        spec = PredictorSpec(self.taxonomy_path, registry_path=self.registry_path, kinds_choice=self.kinds_choice,
+                             kinds_from=self.kinds_from, source_tagger=self.source_tagger, threads=self.threads)
+        attributor = spec._attributor(taxonomy)
+
+        def run(sentences: list, predictions: list[dict]) -> list[dict]:
+            _forget(attributor)
+            found = attributor([(s.article_id, s.text, s.outlet) for s in sentences])
+            for prediction, attributions in zip(predictions, found):
+                prediction["result"] += source_results(attributions, taxonomy, attributor.registry)
+            return predictions
+
+        return run
+
+
+def _forget(attributor) -> None:
+    """Another piece: no pronoun refers back to what came before."""
+    if hasattr(attributor, "article"):
+        attributor.article = None
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """`propa predict`'s work: a model's labels and scores for each sentence."""
+
+    model_dir: str
+    threads: int = 1
+    runtime: str = "torch"
+    batch_size: int = 32
+
+    PATHS = ("model_dir",)
+    NAME = "propa predict"
+
+    def _model(self):
+        from train.models.model import load_model
+
+        return load_model(Path(self.model_dir), threads=self.threads, runtime=self.runtime)
+
+    def describe(self) -> str:
+        return self._model().model_version
+
+    def open(self) -> Callable[[list], list[dict]]:
+        from train.models.evaluate import TextRecord, labelled
+
+        model = self._model()
+        return lambda sentences: labelled(model, [TextRecord(s.id, s.article_id, s.text) for s in sentences],
+                                          self.batch_size)
+
+
+@dataclass(frozen=True)
+class ProfileSpec:
+    """`propa sources profile`'s work: the sourcing profile of each article."""
+
+    taxonomy_path: str | None = None
+    registry_path: str | None = None
+    kinds_choice: str = "learned"
+    kinds_from: tuple[str, ...] = ()
+    source_tagger: str | None = None
+    ratings_dir: str | None = None  # the imported rating sets (`propa sources import-ratings`)
+    threads: int = 1
+
+    PATHS = ("taxonomy_path", "registry_path", "kinds_from", "source_tagger", "ratings_dir")
+    NAME = "propa sources profile"
+
+    def _parts(self):
+        from annotate.sources.ratings import load_rating_set
+        from annotate.taxonomy import load_taxonomy
+
+        spec = PredictorSpec(self.taxonomy_path, registry_path=self.registry_path, kinds_choice=self.kinds_choice,
+                             kinds_from=self.kinds_from, source_tagger=self.source_tagger, threads=self.threads)
+        attributor = spec._attributor(load_taxonomy(self.taxonomy_path))
+        ratings = sorted(Path(self.ratings_dir).glob("*.jsonl")) if self.ratings_dir else []
+        return attributor, [load_rating_set(path) for path in ratings]
+
+    def describe(self) -> str:
+        from train.predictor import sources_version
+
+        attributor, _ = self._parts()
+        return "profile+" + sources_version(attributor.registry, attributor.kinds, getattr(attributor, "tagger", None))
+
+    def open(self) -> Callable[[list], list[dict]]:
+        from annotate.sources.profile import profile_corpus
+
+        attributor, ratings = self._parts()
+
+        def run(sentences: list) -> list[dict]:
+            _forget(attributor)
+            return [p.to_dict() for p in profile_corpus(sentences, attributor.registry, attributor, ratings)]
+
+        return run
+
+
+# -- the manifest --------------------------------------------------------------------------------
 
 @dataclass
 class Manifest:
     model_version: str
     input: str
     shard_size: int
+    input_fingerprint: str = ""
     shards: dict[str, dict] = field(default_factory=dict)  # file name -> articles, sentences, sha256
     format: int = FORMAT
 
@@ -102,10 +254,10 @@ class Manifest:
             return None
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            return cls(str(raw["model_version"]), str(raw["input"]), int(raw["shard_size"]), dict(raw["shards"]),
-                       int(raw["format"]))
+            return cls(str(raw["model_version"]), str(raw["input"]), int(raw["shard_size"]),
+                       str(raw.get("input_fingerprint", "")), dict(raw["shards"]), int(raw["format"]))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
-            raise InputError(f"{path}: not a manifest written by `propa preannotate --engine ray` ({err})") from None
+            raise InputError(f"{path}: not a manifest written by an --engine ray run ({err})") from None
 
     def write(self, folder: Path) -> None:
         from annotate.files import atomic_write
@@ -120,7 +272,8 @@ class RaySummary:
     shards: int
     written: int  # shards written by this run
     skipped: int  # shards an earlier run had written
-    sentences: int  # sentences predicted by this run
+    sentences: int  # sentences read by this run
+    records: int  # lines written by this run
     model_version: str
     workers: int
 
@@ -129,73 +282,205 @@ def shard_name(index: int) -> str:
     return f"shard-{index:05d}.jsonl"
 
 
-def input_units(path: Path, encoding: str | None = None) -> Iterator[dict]:
-    """The articles of INPUT, in order, as plain records for the workers: ``{"article": {...}}`` for
-    an article to split, ``{"sentences": [...]}`` for the sentences of a corpus's article (a corpus,
-    JSONL or Parquet, lists an article's sentences together). INPUT may be a glob pattern."""
-    from annotate.text.articles import read_articles
-    from annotate.text.corpus import input_paths, is_corpus_file, read_sentences
+def input_fingerprint(input_path: Path) -> str:
+    """The files of INPUT with their sizes and modification times, hashed: a file changed since
+    the shards were written would shift where its articles lie."""
+    from annotate.text.articles import find_article_files
+    from annotate.text.corpus import input_paths
 
-    for one in input_paths(Path(path)):
-        if not is_corpus_file(one):
-            for article in read_articles([one], encoding=encoding):
-                record = asdict(article)
-                record.pop("origin", None)
-                yield {"article": record}
+    digest = hashlib.sha256()
+    for one in input_paths(Path(input_path)):
+        for file in find_article_files([one]) if one.is_dir() else [one]:
+            stat = file.stat()
+            digest.update(f"{file.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+# -- the plan: shards and their pieces -----------------------------------------------------------
+
+@dataclass
+class Plan:
+    shards: int = 0  # in the input
+    pieces: list[dict] = field(default_factory=list)  # of the shards to compute: shard, piece, parts
+    per_shard: dict[int, int] = field(default_factory=dict)  # shard -> its pieces
+    articles: dict[int, int] = field(default_factory=dict)  # shard -> its articles
+    sentences: int | None = 0  # in the pieces, when the input says (a corpus); None for articles
+
+
+def plan(input_path: Path, encoding: str | None, shard_size: int, done: set[str],
+         piece_size: int = ARTICLES_PER_PIECE) -> Plan:
+    """Locate the articles of INPUT and cut the shards still to compute into pieces of
+    ``piece_size`` articles (a piece's parts: contiguous articles of a file joined)."""
+    from annotate.text.parts import locate
+
+    result = Plan()
+    piece: list = []  # its parts
+
+    def close(shard: int) -> None:
+        if piece:
+            result.pieces.append({"shard": shard, "piece": result.per_shard.get(shard, 0),
+                                  "parts": json.dumps([asdict(p) for p in piece])})
+            result.per_shard[shard] = result.per_shard.get(shard, 0) + 1
+            piece.clear()
+
+    shard = -1
+    for index, (part, sentences) in enumerate(locate(input_path, encoding)):
+        if index // shard_size != shard:
+            close(shard)
+            shard = index // shard_size
+            result.shards = shard + 1
+        if shard_name(shard) in done:
             continue
-        current: list[dict] = []
-        seen: set[str] = set()
-        for sentence in read_sentences(one):
-            if current and sentence.article_id != current[0]["article_id"]:
-                yield {"sentences": current}
-                current = []
-            if not current:
-                if sentence.article_id in seen:
-                    raise InputError(f"{one}: the sentences of article {sentence.article_id} are not together; "
-                                     "sort the corpus by article")
-                seen.add(sentence.article_id)
-            current.append(sentence.to_dict())
-        if current:
-            yield {"sentences": current}
+        result.articles[shard] = result.articles.get(shard, 0) + 1
+        if result.sentences is not None:
+            result.sentences = result.sentences + sentences if sentences else None
+        joined = piece[-1].joined(part) if piece else None
+        if joined is not None:
+            piece[-1] = joined
+        else:
+            piece.append(part)
+        if sum(p.articles for p in piece) >= piece_size:
+            close(shard)
+    close(shard)
+    return result
 
 
-class PredictBatch:
-    """The actor of ``map_batches``: builds the predictor once, then predicts batches of articles."""
+# -- shipping the files a work names -------------------------------------------------------------
 
-    def __init__(self, spec: PredictorSpec):
-        self.spec = spec
-        self.predictor = spec.build()
+def ship(work) -> dict[str, object]:
+    """Each file or folder the work names, packed (tar) into Ray's object store: path -> ref."""
+    import ray
+
+    shipped = {}
+    for path in _paths(work):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            tar.add(path, arcname=Path(path).name)
+        shipped[path] = ray.put(buffer.getvalue())
+    return shipped
+
+
+def landed(work, shipped: dict[str, object], cache: Path | None = None):
+    """The work with the paths it names replaced by their copies unpacked on this node (once a
+    node: a folder keyed by the content, made whole before it is renamed into place)."""
+    import ray
+
+    if not shipped:
+        return work
+    cache = cache or Path(os.environ.get("PROPA_SHIP_CACHE", Path.home() / ".cache" / "propa" / "shipped"))
+    local: dict[str, str] = {}
+    for path, ref in shipped.items():
+        packed = ray.get(ref)
+        folder = cache / hashlib.sha256(packed).hexdigest()[:20]
+        if not folder.is_dir():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            staging = folder.with_name(f".{folder.name}.{os.getpid()}")
+            with tarfile.open(fileobj=io.BytesIO(packed)) as tar:
+                tar.extractall(staging, filter="data")
+            try:
+                staging.rename(folder)
+            except OSError:  # another actor of this node unpacked it first
+                import shutil
+
+                shutil.rmtree(staging, ignore_errors=True)
+        local[path] = str(folder / Path(path).name)
+    changes = {}
+    for name in work.PATHS:
+        value = getattr(work, name)
+        if isinstance(value, tuple):
+            changes[name] = tuple(local.get(v, v) for v in value)
+        elif value is not None:
+            changes[name] = local.get(value, value)
+    return replace(work, **changes)
+
+
+def _paths(work) -> list[str]:
+    found = []
+    for name in work.PATHS:
+        value = getattr(work, name)
+        for one in value if isinstance(value, tuple) else [value]:
+            if one is not None and Path(one).exists():
+                found.append(one)
+    return found
+
+
+# -- the actors ----------------------------------------------------------------------------------
+
+class RunPieces:
+    """The actor of the main pool: builds its work once, then reads and computes pieces. With
+    ``keep_sentences`` it hands the sentences on with the records (for the sources actors)."""
+
+    def __init__(self, work, shipped: dict | None = None, encoding: str | None = None, keep_sentences: bool = False):
+        self.run = landed(work, shipped or {}).open()
+        self.encoding = encoding
+        self.keep = keep_sentences
 
     def __call__(self, batch: dict) -> dict:
-        from annotate.text.articles import Article
-        from annotate.text.corpus import Sentence, split_article
+        from annotate.text.parts import Part, read_part
 
-        shards, lines, counts = [], [], []
-        for shard, unit in zip(batch["shard"], batch["unit"]):
-            record = json.loads(unit)
-            if "article" in record:
-                sentences = list(split_article(Article(**record["article"])))
+        out: dict[str, list] = {"shard": [], "piece": [], "lines": [], "sentences": [], "records": [], "carry": []}
+        for shard, piece, parts in zip(batch["shard"], batch["piece"], batch["parts"]):
+            sentences = [sentence for part in json.loads(parts)
+                         for article in read_part(Part(**part), self.encoding) for sentence in article]
+            records = self.run(sentences) if sentences else []
+            out["shard"].append(int(shard))
+            out["piece"].append(int(piece))
+            out["sentences"].append(len(sentences))
+            out["records"].append(len(records))
+            if self.keep:
+                out["lines"].append("")
+                out["carry"].append(json.dumps([[s.to_dict() for s in sentences], records], ensure_ascii=False))
             else:
-                sentences = [Sentence(**s) for s in record["sentences"]]
-            self.predictor.forget()  # a new article: no pronoun refers back to the one before
-            predictions = self.predictor.predict(sentences, batch_size=self.spec.batch_size) if sentences else []
-            shards.append(int(shard))
-            lines.append("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions))
-            counts.append(len(predictions))
-        return {"shard": shards, "lines": lines, "sentences": counts}
+                out["lines"].append(_lines(records))
+                out["carry"].append("")
+        return out
 
 
-def connect(address: str | None, workers: int, cpus_per_worker: float) -> None:
-    """Join the cluster at ``address``, or start Ray on this machine (or use the one already
-    started in this process, as tests do)."""
+class AddSources:
+    """The actor of the sources pool: appends the sources of each sentence to its prediction."""
+
+    def __init__(self, work: SourcesSpec, shipped: dict | None = None):
+        self.run = landed(work, shipped or {}).open()
+
+    def __call__(self, batch: dict) -> dict:
+        from annotate.text.corpus import Sentence
+
+        lines = []
+        for carry in batch["carry"]:
+            sentences, records = json.loads(carry)
+            lines.append(_lines(self.run([Sentence(**s) for s in sentences], records) if sentences else []))
+        return {name: list(batch[name]) for name in ("shard", "piece", "sentences", "records")} | {"lines": lines}
+
+
+def _lines(records: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+# -- running -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RayOptions:
+    workers: int = 2
+    cpus_per_worker: float = 1
+    gpus_per_worker: float = 0
+    address: str | None = None
+    shard_size: int = DEFAULT_SHARD_SIZE
+    source_workers: int = 0  # a pool of its own for the sources of `propa preannotate` (0: none)
+    ship: bool = False  # the files the work names go through the object store
+
+
+def connect(address: str | None, cpus: float) -> None:
+    """Join the cluster at ``address``, or start Ray on this machine with ``cpus`` (or use the one
+    already started in this process, as tests do)."""
     import logging
 
     import ray
     import ray.data  # sets up its loggers on import: quieted after
 
-    logging.getLogger("ray.data").setLevel(logging.WARNING)  # its per-operator progress lines: ours is enough
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # its per-operator progress lines: ours is enough
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
+    context.print_on_execution_start = False
     if ray.is_initialized():
         return
     if address:
@@ -204,118 +489,99 @@ def connect(address: str | None, workers: int, cpus_per_worker: float) -> None:
         except (ConnectionError, RuntimeError, ValueError) as err:
             raise PropaError(f"cannot reach the Ray cluster at {address} ({err})") from None
         return
-    ray.init(num_cpus=max(1, round(workers * cpus_per_worker)), include_dashboard=False, logging_level="ERROR",
-             log_to_driver=False)
+    ray.init(num_cpus=max(1, round(cpus)), include_dashboard=False, logging_level="ERROR", log_to_driver=False)
 
 
-def preannotate_ray(input_path: Path, spec: PredictorSpec, out: Path, workers: int = 2, cpus_per_worker: float = 1,
-                    gpus_per_worker: float = 0, address: str | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
-                    encoding: str | None = None, progress: Callable[[int], None] | None = None,
-                    window: int = 0) -> RaySummary:
-    """Pre-annotate INPUT on Ray into the folder ``out`` (see the module). ``window``: shards handed to
-    Ray at once (0: 4 per worker, at least 8), which bounds what the driver holds."""
+def run_on_ray(input_path: Path, work, out: Path, options: RayOptions = RayOptions(), encoding: str | None = None,
+               progress: Callable[[int], None] | None = None,
+               total: Callable[[int | None], None] | None = None) -> RaySummary:
+    """Compute ``work`` on every article of INPUT into the folder ``out`` (see the module).
+    ``progress(n)``: n more sentences done; ``total(n)``: the sentences to do, once known (None
+    when INPUT is articles, split by the workers)."""
     try:
         import ray  # noqa: F401
     except ImportError:
         raise PropaError("the Ray engine needs Ray: pip install 'propa[ray]'") from None
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: with --engine ray, --out is a folder of shards (this is a file)")
-    version = spec.build().version  # the version every shard is written under; loads the model once here
+        raise InputError(f"{out}: with --engine ray, the output is a folder of shards (this is a file)")
+    version = work.describe()  # the version every shard is written under; loads the model once here
+    wanted = Manifest(version, str(Path(input_path).absolute()), options.shard_size, input_fingerprint(input_path))
     manifest = Manifest.read(out) if out.is_dir() else None
-    wanted = Manifest(version, str(Path(input_path).absolute()), shard_size)
     if manifest is not None:
-        for name in ("model_version", "input", "shard_size"):
+        for name in ("model_version", "input", "input_fingerprint", "shard_size"):
             if getattr(manifest, name) != getattr(wanted, name):
-                raise InputError(f"{out / MANIFEST}: written with {name} {getattr(manifest, name)}, not "
-                                 f"{getattr(wanted, name)}; write to another --out")
+                what = "the input files changed since" if name == "input_fingerprint" else \
+                    f"written with {name} {getattr(manifest, name)}, not {getattr(wanted, name)}"
+                raise InputError(f"{out / MANIFEST}: {what}; write to another folder")
         _check_shards(out, manifest)
     else:
         manifest = wanted
         out.mkdir(parents=True, exist_ok=True)
         manifest.write(out)
-    for stale in out.glob("*.partial"):
-        stale.unlink()  # what a crash left half-written: computed again
     earlier = set(manifest.shards)
-    seen = [0]  # shards in the input, counted as it is read
-    for pending in _windows(input_path, encoding, shard_size, set(earlier), window or max(8, 4 * workers), seen):
-        connect(address, workers, cpus_per_worker)
+    todo = plan(input_path, encoding, options.shard_size, earlier)
+    if total is not None:
+        total(todo.sentences)
+    if todo.pieces:
+        connect(options.address, (options.workers * options.cpus_per_worker) + options.source_workers)
+        shipped = ship(work) if options.ship else {}
+        pieces = todo.pieces
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                _run(pending, spec, out, manifest, workers, cpus_per_worker, gpus_per_worker, progress)
+                _run(pieces, todo, work, version, shipped, out, manifest, options, encoding, progress)
                 break
             except Exception as err:  # a worker's error arrives wrapped by Ray: the shards left say what failed
-                left = sorted(shard_name(s) for s in pending if shard_name(s) not in manifest.shards)
-                pending = {s: units for s, units in pending.items() if shard_name(s) not in manifest.shards}
-                for stale in out.glob("*.partial"):
-                    stale.unlink()
+                pieces = [p for p in pieces if shard_name(p["shard"]) not in manifest.shards]
                 if attempt == ATTEMPTS:
+                    left = sorted({shard_name(p["shard"]) for p in pieces})
                     raise PropaError(f"{out}: {len(left)} shard(s) failed twice ({', '.join(left[:5])}"
                                      f"{', ...' if len(left) > 5 else ''}): {_cause(err)}; the finished shards are "
                                      "kept, rerun to retry") from None
     new = [name for name in manifest.shards if name not in earlier]
-    return RaySummary(out, seen[0], len(new), len(earlier), sum(manifest.shards[n]["sentences"] for n in new),
-                      version, workers)
+    return RaySummary(out, todo.shards, len(new), len(earlier), sum(manifest.shards[n]["sentences"] for n in new),
+                      sum(manifest.shards[n].get("records", 0) for n in new), version, options.workers)
 
 
-def _windows(input_path: Path, encoding: str | None, shard_size: int, done: set[str], window: int,
-             seen: list[int]) -> Iterator[dict[int, list[str]]]:
-    """The articles of the shards still to do, ``window`` shards at a time (the driver holds no more
-    than that: a shard's articles follow each other in the input, so a window is complete as soon as
-    the next shard begins). ``seen[0]``: the shards of the input read so far."""
-    pending: dict[int, list[str]] = {}
-    for index, unit in enumerate(input_units(input_path, encoding)):
-        shard = index // shard_size
-        seen[0] = shard + 1
-        if shard_name(shard) in done:
-            continue
-        if shard not in pending and len(pending) >= window:
-            yield pending
-            pending = {}
-        pending.setdefault(shard, []).append(json.dumps(unit, ensure_ascii=False))
-    if pending:
-        yield pending
-
-
-def _run(pending: dict[int, list[str]], spec: PredictorSpec, out: Path, manifest: Manifest, workers: int,
-         cpus_per_worker: float, gpus_per_worker: float, progress) -> None:
-    """One pass of Ray Data over the pending shards' articles; each shard renamed and recorded as
-    soon as its last article is back."""
+def _run(pieces: list[dict], todo: Plan, work, version: str, shipped: dict, out: Path, manifest: Manifest,
+         options: RayOptions, encoding: str | None, progress) -> None:
+    """One pass of Ray Data over the pieces; a shard written and recorded as soon as its last piece
+    is back."""
     import ray
 
-    items = [{"shard": shard, "unit": unit} for shard, units in sorted(pending.items()) for unit in units]
-    dataset = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), 4 * workers * 4)))
-    predicted = dataset.map_batches(
-        PredictBatch, fn_constructor_kwargs={"spec": spec}, batch_size=ARTICLES_PER_BATCH,
-        compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus_per_worker, num_gpus=gpus_per_worker,
-        batch_format="default")
-    left = {shard: len(units) for shard, units in pending.items()}
-    counts = dict.fromkeys(pending, 0)
-    handles: dict[int, object] = {}
-    try:
-        for row in predicted.iter_rows():
-            shard = int(row["shard"])
-            partial = out / (shard_name(shard) + ".partial")
-            if shard not in handles:
-                handles[shard] = partial.open("w", encoding="utf-8")
-            handles[shard].write(row["lines"])
-            counts[shard] += int(row["sentences"])
-            left[shard] -= 1
-            if progress is not None:
-                progress(int(row["sentences"]))
-            if left[shard] == 0:
-                handle = handles.pop(shard)
-                handle.flush()
-                os.fsync(handle.fileno())
-                handle.close()
-                final = out / shard_name(shard)
-                partial.replace(final)
-                manifest.shards[final.name] = {"articles": len(pending[shard]), "sentences": counts[shard],
-                                               "sha256": _sha256(final)}
-                manifest.write(out)
-    finally:
-        for handle in handles.values():
-            handle.close()
+    from annotate.files import atomic_write
+
+    split_sources = options.source_workers > 0 and isinstance(work, PredictorSpec) and work.sources
+    main = work.techniques(version) if split_sources else work
+    blocks = max(1, min(len(pieces), max(len({p["shard"] for p in pieces}), 4 * options.workers)))
+    dataset = ray.data.from_items(pieces, override_num_blocks=blocks)  # contiguous pieces: a shard's stay together
+    done = dataset.map_batches(
+        RunPieces, fn_constructor_kwargs={"work": main, "shipped": shipped, "encoding": encoding,
+                                          "keep_sentences": split_sources},
+        batch_size=1, compute=ray.data.ActorPoolStrategy(size=options.workers), num_cpus=options.cpus_per_worker,
+        num_gpus=options.gpus_per_worker, batch_format="default")
+    if split_sources:
+        done = done.map_batches(AddSources, fn_constructor_kwargs={"work": work.sources_part(), "shipped": shipped},
+                                batch_size=1, compute=ray.data.ActorPoolStrategy(size=options.source_workers),
+                                num_cpus=1, batch_format="default")
+    back: dict[int, dict[int, tuple[str, int, int]]] = {}  # shard -> piece -> lines, sentences, records
+    for row in done.iter_rows():
+        shard, piece = int(row["shard"]), int(row["piece"])
+        if shard_name(shard) in manifest.shards or piece in back.get(shard, {}):
+            continue  # a piece Ray computed again after a lost worker: already here
+        back.setdefault(shard, {})[piece] = (row["lines"], int(row["sentences"]), int(row["records"]))
+        if progress is not None:
+            progress(int(row["sentences"]))
+        if len(back[shard]) == todo.per_shard[shard]:
+            got = back.pop(shard)
+            final = out / shard_name(shard)
+            with atomic_write(final) as handle:
+                for index in sorted(got):
+                    handle.write(got[index][0])
+            manifest.shards[final.name] = {"articles": todo.articles[shard],
+                                           "sentences": sum(g[1] for g in got.values()),
+                                           "records": sum(g[2] for g in got.values()), "sha256": _sha256(final)}
+            manifest.write(out)
 
 
 def _check_shards(out: Path, manifest: Manifest) -> None:
@@ -329,11 +595,9 @@ def _check_shards(out: Path, manifest: Manifest) -> None:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from annotate.files import file_sha256
+
+    return file_sha256(path)
 
 
 def _cause(err: BaseException) -> str:
@@ -343,14 +607,19 @@ def _cause(err: BaseException) -> str:
     return text[-1] if text else type(cause).__name__
 
 
-def read_shards(out: Path) -> dict[str, dict]:
-    """sentence id -> prediction, from every shard the manifest lists (for the push)."""
-    from train.preannotate import read_predictions
-
+def shard_records(out: Path) -> Iterator[dict]:
+    """The records of every shard the manifest lists, in input order."""
     manifest = Manifest.read(Path(out))
     if manifest is None:
-        raise InputError(f"{out}: no {MANIFEST}; not the output of `propa preannotate --engine ray`")
-    predictions: dict[str, dict] = {}
+        raise InputError(f"{out}: no {MANIFEST}; not the output of an --engine ray run")
     for name in sorted(manifest.shards):
-        predictions.update(read_predictions(Path(out) / name))
-    return predictions
+        with (Path(out) / name).open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def read_shards(out: Path) -> dict[str, dict]:
+    """sentence id -> prediction, from every shard the manifest lists (for the push)."""
+    return {record["sentence_id"]: record for record in shard_records(out)}
+

@@ -57,3 +57,51 @@ threads_option = click.option("--threads", default=0, show_default=True, type=cl
 runtime_option = click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
                               help="Score a CamemBERT model with PyTorch, or with its checked ONNX export "
                                    "(`propa export-onnx`; faster on a CPU).")
+
+
+def ray_options(function):
+    """--engine and the options of the Ray engine, for the commands that map over articles; the
+    command receives them as one ``ray`` dict (see :func:`ray_settings`)."""
+    specs = [
+        ("--engine", dict(type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                          help="local: this process, streaming; ray: a pool of actors on Ray Data, on this machine "
+                               "or a cluster (`pip install 'propa[ray]'`), written as shards, resumable shard by "
+                               "shard.")),
+        ("--address", dict(help="With --engine ray: the cluster to submit to ('auto', HOST:PORT, ray://HOST:PORT); "
+                                "without it Ray starts on this machine. Its workers read INPUT at the same path.")),
+        ("--workers", dict(default=2, show_default=True, type=click.IntRange(1, 10000),
+                           help="With --engine ray: actors, each with its own copy of the model.")),
+        ("--cpus-per-worker", dict(default=1.0, show_default=True, type=click.FloatRange(0.1, 256),
+                                   help="With --engine ray: CPUs each actor reserves (and the threads its model "
+                                        "uses).")),
+        ("--gpus-per-worker", dict(default=0.0, show_default=True, type=click.FloatRange(0, 16),
+                                   help="With --engine ray: GPUs each actor reserves (a fraction shares one).")),
+        ("--shard-size", dict(default=500, show_default=True, type=click.IntRange(1),
+                              help="With --engine ray: articles a shard (the unit a rerun skips or redoes).")),
+        ("--ship", dict(is_flag=True, help="With --engine ray: send the model and the files the options name to "
+                                           "the workers through Ray's object store (a cluster without a shared "
+                                           "file system for them).")),
+    ]
+    for name, settings in reversed(specs):
+        function = click.option(name, f"ray_{name[2:].replace('-', '_')}", **settings)(function)
+    return function
+
+
+def ray_settings(kwargs: dict, source_workers: int = 0):
+    """Pop the --engine ray options from a command's keyword arguments: ``(engine, RayOptions)``;
+    a Ray option given with the local engine, or a malformed address, is a usage error."""
+    import re
+
+    from annotate.errors import InputError
+
+    given = {name[4:]: kwargs.pop(name) for name in list(kwargs) if name.startswith("ray_")}
+    engine = given.pop("engine")
+    address = given["address"]
+    if engine == "local" and (address or given["ship"]):
+        raise InputError(f"--{'address' if address else 'ship'} is for --engine ray")
+    if address and not (address == "auto" or re.fullmatch(r"(?:ray://)?[\w.-]+:\d+", address)):
+        raise InputError(f"--address {address}: expected 'auto', HOST:PORT or ray://HOST:PORT")
+    from train.ray_engine import RayOptions
+
+    return engine, RayOptions(given["workers"], given["cpus_per_worker"], given["gpus_per_worker"], address,
+                              given["shard_size"], source_workers, given["ship"])

@@ -9,6 +9,8 @@ import click
 from annotate.cli.options import (
     batch_option,
     kinds_option,
+    ray_options,
+    ray_settings,
     registry_option,
     runtime_option,
     taxonomy_option,
@@ -41,19 +43,10 @@ from annotate.cli.options import load_taxonomy_option as _taxonomy
               "server's config). The API key comes from $LABEL_STUDIO_API_KEY or the local config.")
 @click.option("--uncertainty-sampling", is_flag=True,
               help="With --push: set the project's sampling so the least certain sentences come first.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: this process, streaming; ray: a pool of actors on Ray Data, on this machine or a "
-                   "cluster (`pip install 'propa[ray]'`), resumable shard by shard.")
-@click.option("--address", help="With --engine ray: the cluster to submit to ('auto', 'ray://HOST:PORT'); "
-                                "without it Ray starts on this machine. Workers must see the model at the same path.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 10000),
-              help="With --engine ray: actors, each with its own copy of the model.")
-@click.option("--cpus-per-worker", default=1.0, show_default=True, type=click.FloatRange(0.1, 256),
-              help="With --engine ray: CPUs each actor reserves (and the threads its model uses).")
-@click.option("--gpus-per-worker", default=0.0, show_default=True, type=click.FloatRange(0, 16),
-              help="With --engine ray: GPUs each actor reserves (a fraction shares one).")
-@click.option("--shard-size", default=500, show_default=True, type=click.IntRange(1),
-              help="With --engine ray: articles a shard (the unit a rerun skips or redoes).")
+@click.option("--source-workers", default=0, show_default=True, type=click.IntRange(0, 10000),
+              help="With --engine ray: find the sources in a pool of this many CPU actors of their own (0: in "
+                   "the model's actors), e.g. beside model actors on GPUs.")
+@ray_options
 @batch_option
 @threads_option
 @runtime_option
@@ -61,9 +54,8 @@ from annotate.cli.options import load_taxonomy_option as _taxonomy
 def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_path: Path | None, no_cues: bool,
                     no_sources: bool, sources_only: bool, registry_path: Path | None, kinds_choice: str,
                     kinds_from: tuple[Path, ...], source_tagger: Path | None, encoding: str | None, push: bool,
-                    project: str | None, url: str | None, uncertainty_sampling: bool, engine: str, address: str | None,
-                    workers: int, cpus_per_worker: float, gpus_per_worker: float, shard_size: int, batch_size: int,
-                    threads: int, runtime: str, taxonomy_path: str | None) -> None:
+                    project: str | None, url: str | None, uncertainty_sampling: bool, source_workers: int,
+                    batch_size: int, threads: int, runtime: str, taxonomy_path: str | None, **ray) -> None:
     """Pre-annotate a corpus: one Label Studio prediction per sentence.
 
     INPUT is articles (any format `propa ingest` reads) or a sentence corpus (JSONL,
@@ -75,8 +67,9 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
     uncertainty sampling (low: a technique sits near its threshold).
 
     With --engine ray the same predictions are made by a pool of actors on Ray Data, one model
-    each, and written as shards (shard-00000.jsonl...) with a manifest.json under --out; a rerun
-    keeps the finished shards and never writes a sentence twice.
+    each, which read their part of INPUT themselves, and written as shards (shard-00000.jsonl...)
+    with a manifest.json under --out; a rerun keeps the finished shards and never writes a
+    sentence twice.
     """
     from tqdm.auto import tqdm
 
@@ -86,14 +79,13 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
 
     from annotate.errors import InputError
 
+    engine, options = ray_settings(ray, source_workers)
+    if source_workers and (engine == "local" or no_sources):
+        raise InputError("--source-workers is for --engine ray with sources")
     if sources_only and (model_dir is not None or no_sources):
         raise InputError("--sources-only takes no --model and no --no-sources")
     if not sources_only and model_dir is None:
         raise InputError("give a model (-m MODEL), or --sources-only")
-    if engine == "ray" and address and not _address_ok(address):
-        raise InputError(f"--address {address}: expected 'auto', HOST:PORT or ray://HOST:PORT")
-    if engine == "local" and address:
-        raise InputError("--address is for --engine ray")
 
     def path(p: Path | None) -> str | None:  # Ray's workers may run elsewhere: absolute paths for them
         return None if p is None else str(Path(p).resolve()) if engine == "ray" else str(p)
@@ -102,12 +94,11 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
                          cues_path=path(cues_path), no_cues=no_cues or sources_only, sources=not no_sources,
                          registry_path=path(registry_path), kinds_choice=kinds_choice,
                          kinds_from=tuple(path(p) for p in kinds_from), source_tagger=path(source_tagger),
-                         threads=max(1, int(cpus_per_worker)) if engine == "ray" else threads, runtime=runtime,
+                         threads=max(1, int(options.cpus_per_worker)) if engine == "ray" else threads, runtime=runtime,
                          batch_size=batch_size)
     if engine == "ray":
         return _preannotate_ray(input_path, spec, out or Path("predictions"), encoding, push, project, url,
-                                uncertainty_sampling, address, workers, cpus_per_worker, gpus_per_worker, shard_size,
-                                taxonomy_path)
+                                uncertainty_sampling, options, taxonomy_path)
     out = out or Path("predictions.jsonl")
     if out.is_dir():
         raise InputError(f"{out}: a folder; the local engine writes one JSONL file (--engine ray writes shards)")
@@ -141,12 +132,6 @@ def _check_connection(url: str | None) -> None:
     LabelStudioClient(resolve_connection(url))
 
 
-def _address_ok(address: str) -> bool:
-    import re
-
-    return address == "auto" or re.fullmatch(r"(?:ray://)?[\w.-]+:\d+", address) is not None
-
-
 def _push(input_path: Path, encoding: str | None, taxonomy, project: str | None, url: str | None,
           predictions: dict, model_version: str, uncertainty_sampling: bool) -> None:
     """Add the predictions to the Label Studio project (bulk, resumable: `propa push`'s machinery)."""
@@ -170,53 +155,79 @@ def _push(input_path: Path, encoding: str | None, taxonomy, project: str | None,
 
 
 def _preannotate_ray(input_path: Path, spec, out: Path, encoding: str | None, push: bool, project: str | None,
-                     url: str | None, uncertainty_sampling: bool, address: str | None, workers: int,
-                     cpus_per_worker: float, gpus_per_worker: float, shard_size: int,
-                     taxonomy_path: str | None) -> None:
-    from tqdm.auto import tqdm
-
-    from train.ray_engine import preannotate_ray, read_shards
+                     url: str | None, uncertainty_sampling: bool, options, taxonomy_path: str | None) -> None:
+    from train.ray_engine import read_shards
 
     if push:
         _check_connection(url)
-    with tqdm(unit=" sentence", desc="pre-annotating (ray)") as bar:
-        summary = preannotate_ray(input_path, spec, out, workers, cpus_per_worker, gpus_per_worker, address,
-                                  shard_size, encoding, progress=bar.update)
-    click.echo(f"{summary.sentences} sentences pre-annotated in {summary.written} shards by {summary.workers} "
-               f"workers, {summary.skipped} shards already in {summary.out} ({summary.shards} in all); "
-               f"model_version {summary.model_version}")
+    summary = run_ray(input_path, spec, out, options, encoding, "pre-annotating")
     if push:
         _push(input_path, encoding, _taxonomy(taxonomy_path), project, url, read_shards(out), summary.model_version,
               uncertainty_sampling)
 
 
+def run_ray(input_path: Path, work, out: Path, options, encoding: str | None, doing: str):
+    """Run a work on Ray with a progress bar (sentences, with a total when INPUT is a corpus), and
+    say what was done."""
+    from tqdm.auto import tqdm
+
+    from train.ray_engine import run_on_ray
+
+    with tqdm(unit=" sentence", desc=f"{doing} (ray)") as bar:
+        def total(count: int | None) -> None:
+            bar.total = count
+            bar.refresh()
+
+        summary = run_on_ray(input_path, work, out, options, encoding, progress=bar.update, total=total)
+    click.echo(f"{summary.sentences} sentences read, {summary.records} records written in {summary.written} shards "
+               f"by {summary.workers} workers, {summary.skipped} shards already in {summary.out} ({summary.shards} "
+               f"in all); model_version {summary.model_version}")
+    return summary
+
+
 @click.command("predict")
 @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="File to write.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True,
+              help="File to write; with --engine ray, a folder of shards and their manifest.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "semeval"]), default="jsonl", show_default=True,
               help="jsonl: one line per text with labels, scores and model_version; semeval: the official "
                    "subtask-3 file (INPUT must be a SemEval folder).")
 @click.option("--split", help="With a dataset folder as INPUT: the split (default: test).")
 @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
+@ray_options
 @batch_option
 @threads_option
 @runtime_option
 def predict_cli(model_dir: Path, input_path: Path, out: Path, fmt: str, split: str | None,
-                encoding: str | None, batch_size: int, threads: int, runtime: str) -> None:
+                encoding: str | None, batch_size: int, threads: int, runtime: str, **ray) -> None:
     """Label texts with a trained model (at its saved thresholds).
 
-    INPUT is a dataset folder, a sentence corpus (`propa ingest`), articles (split
-    into sentences here), or with --format semeval a SemEval folder. The output file
-    appears only once complete.
+    INPUT is a dataset folder, a sentence corpus (`propa ingest`; JSONL, Parquet, or a glob
+    pattern of them), articles (split into sentences here), or with --format semeval a SemEval
+    folder. The output file appears only once complete. With --engine ray (a corpus or
+    articles), a pool of actors on Ray Data writes the lines as shards with a manifest.json
+    under --out, resumable shard by shard.
     """
     from tqdm.auto import tqdm
 
+    from annotate.errors import InputError
     from train.models.evaluate import predict_file, predict_semeval, read_records
     from train.models.model import load_model
     from train.data.semeval import write_predictions
 
+    engine, options = ray_settings(ray)
+    if engine == "ray":
+        from train.ray_engine import LabelSpec
+
+        if fmt != "jsonl" or split is not None or (Path(input_path) / "dataset_dict.json").is_file():
+            raise InputError("--engine ray reads a sentence corpus or articles and writes jsonl; use the local "
+                             "engine for a dataset folder or --format semeval")
+        spec = LabelSpec(str(Path(model_dir).resolve()), max(1, int(options.cpus_per_worker)), runtime, batch_size)
+        run_ray(input_path, spec, out, options, encoding, "predicting")
+        return
+    if out.is_dir():
+        raise InputError(f"{out}: a folder; the local engine writes one file (--engine ray writes shards)")
     model = load_model(model_dir, threads=threads, runtime=runtime)
     if fmt == "semeval":
         predicted = predict_semeval(model, input_path, batch_size)

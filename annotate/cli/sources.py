@@ -9,7 +9,16 @@ from pathlib import Path
 import click
 
 from annotate.cli.base import PropaGroup
-from annotate.cli.options import kinds_option, make_attributor, registry_option, taxonomy_option, threads_option
+from annotate.errors import InputError
+from annotate.cli.options import (
+    kinds_option,
+    make_attributor,
+    ray_options,
+    ray_settings,
+    registry_option,
+    taxonomy_option,
+    threads_option,
+)
 from annotate.cli.options import load_taxonomy_option as _taxonomy
 
 
@@ -20,17 +29,19 @@ def sources_cli() -> None:
 
 @sources_cli.command("profile")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write one JSON line per article here.")
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Also write one JSON line per article here; with --engine ray, the folder of shards that "
+                   "holds them (required).")
 @registry_option
 @kinds_option
 @click.option("--reparse", is_flag=True,
               help="Find the attributions again even when INPUT stores them (`propa ingest --sources`).")
 @click.option("--encoding", help="Decode article files with this encoding instead of UTF-8.")
+@ray_options
 @taxonomy_option
 def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path | None, kinds_choice: str,
                         kinds_from: tuple[Path, ...], source_tagger: Path | None, reparse: bool, encoding: str | None,
-                        taxonomy_path: str | None) -> None:
+                        taxonomy_path: str | None, **ray) -> None:
     """Sourcing profile of each article of INPUT (articles or a sentence corpus).
 
     Per article, on its sources (the mentions of one speaker grouped: "le ministère de
@@ -41,7 +52,15 @@ def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path 
     import-ratings`), and a score from 0 to 100 (solid 70+, mixed 45+, weak) with the
     reasons it lost points. A corpus written by `propa ingest --sources` is profiled from the
     attributions it stores, without parsing again (--reparse to redo).
+
+    With --engine ray, a pool of actors on Ray Data profiles the articles into shards with a
+    manifest.json under --out (resumable shard by shard), and the totals are printed instead of
+    each article.
     """
+    engine, options = ray_settings(ray)
+    if engine == "ray":
+        return _profile_ray(input_path, out, registry_path, kinds_choice, kinds_from, source_tagger, reparse,
+                            encoding, taxonomy_path, options)
 
     from tqdm.auto import tqdm
 
@@ -241,6 +260,40 @@ def sources_ratings_cli(urls: tuple[str, ...], outlet: str, registry_path: Path 
             click.echo(f"{url}: not rated")
         else:
             click.echo(f"{url}: {rating.describe()} [{rating.domain or outlet}, {rating.origin}]")
+
+
+def _profile_ray(input_path: Path, out: Path | None, registry_path: Path | None, kinds_choice: str,
+                 kinds_from: tuple[Path, ...], source_tagger: Path | None, reparse: bool, encoding: str | None,
+                 taxonomy_path: str | None, options) -> None:
+    from collections import Counter
+
+    from annotate.cli.preannotate import run_ray
+    from annotate.sources.ratings import ratings_dir
+    from annotate.text.corpus import has_stored_attributions
+    from train.ray_engine import ProfileSpec, shard_records
+
+    if out is None:
+        raise InputError("--engine ray writes the profiles as shards: give the folder with -o")
+    if not reparse and has_stored_attributions(Path(input_path)):
+        raise InputError(f"{input_path}: stores its attributions; --engine ray finds them again (give --reparse), "
+                         "or profile the stored ones with the local engine")
+
+    def path(p) -> str | None:
+        return None if p is None else str(Path(p).resolve())
+
+    ratings = ratings_dir()
+    spec = ProfileSpec(path(taxonomy_path), path(registry_path), kinds_choice, tuple(path(p) for p in kinds_from),
+                       path(source_tagger), path(ratings) if ratings.is_dir() else None,
+                       max(1, int(options.cpus_per_worker)))
+    run_ray(input_path, spec, out, options, encoding, "profiling")
+    bands: Counter = Counter()
+    scores = []
+    for profile in shard_records(out):
+        bands[profile["band"]] += 1
+        scores.append(profile["score"])
+    if scores:
+        click.echo(f"{len(scores)} articles profiled: mean score {sum(scores) / len(scores):.1f}; "
+                   + ", ".join(f"{band} {count}" for band, count in sorted(bands.items())))
 
 
 COMMANDS = (sources_cli,)

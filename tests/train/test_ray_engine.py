@@ -1,7 +1,9 @@
-"""`propa preannotate --engine ray` on a real local Ray cluster (``ray.init(num_cpus=2)``, one per
-test session): the same predictions as the local engine, sentence by sentence, for sources only, a
-TF-IDF model and a tiny transformer; shards kept, redone or refused on a rerun; a worker killed
-mid-run and the driver killed mid-run still give every sentence exactly once."""
+"""`--engine ray` on a real local Ray cluster (``ray.init(num_cpus=2)``, one per test module): the
+same predictions as the local engine, sentence by sentence, for sources only, a TF-IDF model (its
+sources found by actors of their own too) and a tiny transformer; `propa predict` and `propa
+sources profile` the same as locally; the model shipped through the object store; shards kept,
+redone or refused on a rerun; a worker killed mid-run and the driver killed mid-run still give
+every sentence exactly once."""
 
 from __future__ import annotations
 
@@ -27,10 +29,17 @@ GOLD_ARTICLES = ROOT / "corpus" / "gold" / "articles.jsonl"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def local_cluster():
+def local_cluster(tmp_path_factory: pytest.TempPathFactory):
+    cache = tmp_path_factory.mktemp("shipped")
+    before = os.environ.get("PROPA_SHIP_CACHE")
+    os.environ["PROPA_SHIP_CACHE"] = str(cache)  # the workers Ray starts inherit it
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-    yield
+    yield cache
     ray.shutdown()
+    if before is None:
+        del os.environ["PROPA_SHIP_CACHE"]
+    else:
+        os.environ["PROPA_SHIP_CACHE"] = before
 
 
 def run(*args):
@@ -66,36 +75,31 @@ def test_sources_only_on_ray_equals_the_local_engine(tmp_path: Path) -> None:
     expected = local(tmp_path, SAMPLES, "--sources-only")
     out = tmp_path / "ray"
     said = ok("preannotate", SAMPLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 3)
-    assert f"{len(expected)} sentences pre-annotated in 3 shards by 2 workers, 0 shards already" in said
+    assert f"{len(expected)} sentences read, {len(expected)} records written in 3 shards by 2 workers, 0 shards " \
+           "already" in said
     assert by_id(shards(out)) == expected
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert sum(s["sentences"] for s in manifest["shards"].values()) == len(expected)
     assert sum(s["articles"] for s in manifest["shards"].values()) == 8
 
     # a rerun keeps every shard; one deleted and a torn partial are redone, nothing twice
-    assert "0 sentences pre-annotated in 0 shards by 2 workers, 3 shards already" in \
+    assert "0 sentences read, 0 records written in 0 shards by 2 workers, 3 shards already" in \
         ok("preannotate", SAMPLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 3)
     (out / "shard-00001.jsonl").unlink()
     (out / "shard-00002.jsonl").write_text("{}\n", encoding="utf-8")  # not what the manifest recorded
-    (out / "shard-00000.jsonl.partial").write_text('{"torn', encoding="utf-8")
+    (out / ".shard-00002.jsonl.999999999.tmp").write_text('{"torn', encoding="utf-8")  # a killed writer's
     said = ok("preannotate", SAMPLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 3)
     assert "in 2 shards by 2 workers, 1 shards already" in said
-    assert by_id(shards(out)) == expected and not list(out.glob("*.partial"))
+    assert by_id(shards(out)) == expected and sorted(p.name for p in out.iterdir()) == \
+        ["manifest.json", "shard-00000.jsonl", "shard-00001.jsonl", "shard-00002.jsonl"]
+    lines = [json.loads(line)["sentence_id"] for line in (out / "shard-00001.jsonl").read_text().splitlines()]
+    assert lines == [sid for sid in expected if sid in set(lines)]  # a shard's lines in input order
 
     # another shard size or model into the same folder: refused, the folder untouched
     before = (out / "manifest.json").read_bytes()
     refused = run("preannotate", SAMPLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 4)
-    assert refused.exit_code == 1 and "written with shard_size 3, not 4; write to another --out" in refused.output
+    assert refused.exit_code == 1 and "written with shard_size 3, not 4; write to another folder" in refused.output
     assert (out / "manifest.json").read_bytes() == before
-
-
-def test_shards_handed_to_ray_a_window_at_a_time_give_the_same_predictions(tmp_path: Path) -> None:
-    from train.ray_engine import PredictorSpec, preannotate_ray
-
-    expected = local(tmp_path, SAMPLES, "--sources-only")
-    summary = preannotate_ray(SAMPLES, PredictorSpec(), tmp_path / "ray", workers=2, shard_size=2, window=1)
-    assert (summary.shards, summary.written, summary.skipped, summary.sentences) == (4, 4, 0, len(expected))
-    assert by_id(shards(tmp_path / "ray")) == expected
 
 
 def test_a_sentence_corpus_and_a_tfidf_model_on_ray_equal_the_local_engine(model_dir: Path, tmp_path: Path) -> None:
@@ -117,6 +121,58 @@ def test_a_sentence_corpus_and_a_tfidf_model_on_ray_equal_the_local_engine(model
        "-o", tmp_path / "ray-parquet", "--shard-size", 20)
     assert by_id(shards(tmp_path / "ray-parquet")) == expected
     assert any(item["from_name"] != "source" for p in expected.values() for item in p["result"])
+
+    # propa predict: the same lines as locally, in the same order
+    ok("predict", model_dir, corpus, "-o", tmp_path / "labels.jsonl")
+    ok("predict", model_dir, corpus, "-o", tmp_path / "labels", "--engine", "ray", "--shard-size", 20)
+    assert shards(tmp_path / "labels") == (tmp_path / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def test_sources_in_actors_of_their_own_and_a_shipped_model_equal_the_local_engine(
+        model_dir: Path, tmp_path: Path, local_cluster: Path) -> None:
+    import shutil
+
+    model = tmp_path / "model-to-ship"
+    shutil.copytree(model_dir, model)
+    expected = local(tmp_path, SAMPLES, "-m", model)
+    assert any(item["from_name"] == "source" for p in expected.values() for item in p["result"])
+    out = tmp_path / "split"
+    ok("preannotate", SAMPLES, "-m", model, "--engine", "ray", "--workers", 1, "--source-workers", 1,
+       "-o", out, "--shard-size", 3)
+    assert by_id(shards(out)) == expected
+    out = tmp_path / "shipped"
+    ok("preannotate", SAMPLES, "-m", model, "--engine", "ray", "--ship", "-o", out, "--shard-size", 3)
+    assert by_id(shards(out)) == expected
+    assert [p.name for p in local_cluster.glob("*/model-to-ship")], "the actors did not load a shipped copy"
+
+
+def test_a_shipped_model_is_all_an_actor_needs(model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from train.ray_engine import LabelSpec, landed, ship
+    from train.models.evaluate import TextRecord, labelled
+    from train.models.model import load_model
+
+    model = tmp_path / "model"
+    shutil.copytree(model_dir, model)
+    spec = LabelSpec(str(model))
+    shipped = ship(spec)
+    texts = [TextRecord("1", "a", "Selon des sources, tout serait truqué."), TextRecord("2", "a", "Il pleut.")]
+    expected = labelled(load_model(model), texts)
+    shutil.rmtree(model)  # only the object store has it now
+    arrived = landed(spec, shipped, cache=tmp_path / "cache")
+    assert Path(arrived.model_dir).parent.parent == tmp_path / "cache" and Path(arrived.model_dir).name == "model"
+    assert labelled(load_model(Path(arrived.model_dir)), texts) == expected
+    assert landed(spec, shipped, cache=tmp_path / "cache") == arrived  # unpacked once a node
+
+
+def test_profiles_on_ray_equal_the_local_ones(tmp_path: Path) -> None:
+    ok("sources", "profile", GOLD_ARTICLES, "-o", tmp_path / "local.jsonl")
+    said = ok("sources", "profile", GOLD_ARTICLES, "-o", tmp_path / "ray", "--engine", "ray", "--shard-size", 10)
+    expected = (tmp_path / "local.jsonl").read_text(encoding="utf-8").splitlines()
+    assert shards(tmp_path / "ray") == expected
+    scores = [json.loads(line)["score"] for line in expected]
+    assert f"{len(expected)} articles profiled: mean score {sum(scores) / len(scores):.1f}" in said
 
 
 def test_a_tiny_transformer_on_ray_equals_the_local_engine(labelled_split: Path, tmp_path: Path) -> None:

@@ -99,25 +99,29 @@ def read_records(path: Path, split: str | None = None, encoding: str | None = No
         yield TextRecord(sentence.id, sentence.article_id, sentence.text)
 
 
+def labelled(model: Model, records: list[TextRecord], batch_size: int = 32) -> list[dict]:
+    """One record per text: labels above their thresholds, every label's score, the model_version
+    (`propa predict`'s lines, on either engine)."""
+    scores = model.scores([r.text for r in records], batch_size=batch_size)
+    decided = model.decide(scores)
+    return [{"id": record.id, "article_id": record.article_id, "text": record.text,
+             "labels": [model.labels[j] for j in np.flatnonzero(chosen)],
+             "scores": {name: round(float(s), SCORE_DIGITS) for name, s in zip(model.labels, row)},
+             "model_version": model.model_version} for record, row, chosen in zip(records, scores, decided)]
+
+
 def predict_file(model: Model, records: Iterator[TextRecord], out: Path, batch_size: int = 32,
                  chunk: int = 2048, progress=None) -> int:
-    """Write one JSON line per text: labels above their thresholds, every label's score,
-    and the model_version. Streams in chunks; the file appears only when complete."""
+    """Write one JSON line per text (:func:`labelled`). Streams in chunks; the file appears only
+    when complete."""
     count = 0
     with atomic_write(Path(out)) as handle:
         buffer: list[TextRecord] = []
 
         def flush() -> None:
             nonlocal count
-            scores = model.scores([r.text for r in buffer], batch_size=batch_size)
-            decided = model.decide(scores)
-            for record, row, chosen in zip(buffer, scores, decided):
-                handle.write(json.dumps({
-                    "id": record.id, "article_id": record.article_id, "text": record.text,
-                    "labels": [model.labels[j] for j in np.flatnonzero(chosen)],
-                    "scores": {name: round(float(s), SCORE_DIGITS) for name, s in zip(model.labels, row)},
-                    "model_version": model.model_version,
-                }, ensure_ascii=False) + "\n")
+            for line in labelled(model, buffer, batch_size):
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             count += len(buffer)
             if progress is not None:
                 progress(len(buffer))
