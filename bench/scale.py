@@ -9,11 +9,13 @@ its own `propa preannotate` process, into a fresh output:
 - the local engine (``--engine local``, all cores for the model);
 - Ray on this machine (``--engine ray``) with each number of actors of --workers, one CPU each.
 
-For each: the wall time, sentences per second (start-up included, and from the first prediction
-written), and the peak resident memory of the driver and of the largest Ray worker (sampled every
-0.2 s with psutil over the whole process tree), then the predictions checked equal, set-wise, to the
-local engine's. The ratios are against the local engine measured in the same run. Without
---sources the model's scores only (`--no-sources`), the part a cluster speeds up the most.
+First, the driver's reading pass of the Ray engine alone (locating the articles of the corpus,
+which the workers then read themselves), timed in this process. For each run: the wall time,
+sentences per second (start-up included, and from the first prediction written), and the peak
+resident memory of the driver and of the largest Ray worker (sampled every 0.2 s with psutil over
+the whole process tree), then the predictions checked equal, set-wise, to the local engine's. The
+ratios are against the local engine measured in the same run. Without --sources the model's scores
+only (`--no-sources`), the part a cluster speeds up the most.
 """
 
 from __future__ import annotations
@@ -173,6 +175,13 @@ def main() -> None:
         model = args.model or train_model(work)
         print(f"{args.sentences} sentences, model {model.name}, {cores} cores; set up in "
               f"{time.perf_counter() - started:.0f} s", flush=True)
+        from train.ray_engine import plan
+
+        located = time.perf_counter()
+        pieces = len(plan(corpus, None, args.shard_size, set()).pieces)
+        located = time.perf_counter() - located
+        print(f"the driver's reading pass: {located:.1f} s ({args.sentences / located:,.0f} sentences/s), "
+              f"{pieces} pieces", flush=True)
         flags = [] if args.sources else ["--no-sources"]
         base = ["preannotate", str(corpus), "-m", str(model), *flags]
         runs = [measure("local", propa(*base, "-o", str(work / "local.jsonl")), work / "local.jsonl", args.sentences)]

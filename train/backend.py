@@ -38,7 +38,7 @@ START_TRAINING = "START_TRAINING"
 class Backend:
     """What the service holds: the Predictor served, and where annotation events go."""
 
-    def __init__(self, predictor: Predictor, batch_size: int = 32,
+    def __init__(self, predictor: Predictor, batch_size: int | None = None,
                  on_annotations: Callable[[int, bool], None] | None = None,
                  basic_auth: tuple[str, str] | None = None) -> None:
         self._predictor = predictor

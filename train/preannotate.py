@@ -66,7 +66,7 @@ def done_ids(out: Path, model_version: str) -> set[str]:
 
 def preannotate(
     sentences: Iterable[Sentence], model: Model | None, taxonomy: Taxonomy, cues: Cues | None, out: Path,
-    batch_size: int = 32, progress: Callable[[int], None] | None = None, attributor=None,
+    batch_size: int | None = None, progress: Callable[[int], None] | None = None, attributor=None,
 ) -> PreannotateSummary:
     """Write one prediction a line for every sentence not yet in ``out``.
 

@@ -101,7 +101,7 @@ class Predictor:
         if self.attributor is not None and hasattr(self.attributor, "article"):
             self.attributor.article = None
 
-    def predict(self, sentences: Sequence[Sentence], batch_size: int = 32) -> list[dict]:
+    def predict(self, sentences: Sequence[Sentence], batch_size: int | None = None) -> list[dict]:
         """One prediction per sentence, in order (Label Studio's format, plus ``sentence_id`` and the
         scores): the techniques above their thresholds, the cue spans, the sources."""
         if not sentences:

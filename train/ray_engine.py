@@ -73,7 +73,7 @@ class PredictorSpec:
     source_tagger: str | None = None
     threads: int = 1
     runtime: str = "torch"
-    batch_size: int = 32
+    batch_size: int | None = None
     version: str = ""
 
     PATHS = ("taxonomy_path", "model_dir", "cues_path", "registry_path", "kinds_from", "source_tagger")
@@ -172,7 +172,7 @@ class LabelSpec:
     model_dir: str
     threads: int = 1
     runtime: str = "torch"
-    batch_size: int = 32
+    batch_size: int | None = None
 
     PATHS = ("model_dir",)
     NAME = "propa predict"
@@ -508,6 +508,9 @@ def run_on_ray(input_path: Path, work, out: Path, options: RayOptions = RayOptio
     version = work.describe()  # the version every shard is written under; loads the model once here
     wanted = Manifest(version, str(Path(input_path).absolute()), options.shard_size, input_fingerprint(input_path))
     manifest = Manifest.read(out) if out.is_dir() else None
+    if manifest is not None and manifest.format != FORMAT:
+        raise InputError(f"{out / MANIFEST}: written by another version of propa (format {manifest.format}, not "
+                         f"{FORMAT}); write to another folder")
     if manifest is not None:
         for name in ("model_version", "input", "input_fingerprint", "shard_size"):
             if getattr(manifest, name) != getattr(wanted, name):

@@ -85,7 +85,7 @@ def work_folder(work: Path | None, project_id: int | str) -> Path:
 def serve_cli(model_dir: Path, host: str, port: int, project: str | None, url: str | None, public_url: str | None,
               no_connect: bool, retrain_every: int, base_data: Path | None, work: Path | None, fresh: bool,
               cues_path: Path | None, no_cues: bool, no_sources: bool, registry_path: Path | None,
-              kinds_choice: str, kinds_from: tuple[Path, ...], source_tagger: Path | None, batch_size: int,
+              kinds_choice: str, kinds_from: tuple[Path, ...], source_tagger: Path | None, batch_size: int | None,
               threads: int, runtime: str,
               taxonomy_path: str | None) -> None:
     """Serve a model to Label Studio: predictions as annotators open tasks, retrains on their labels.
@@ -198,7 +198,7 @@ def serve_cli(model_dir: Path, host: str, port: int, project: str | None, url: s
 def retrain_cli(model_dir: Path, project: str | None, url: str | None, base_data: Path | None, work: Path | None,
                 overrides: tuple[str, ...], no_push: bool, cues_path: Path | None, no_cues: bool, no_sources: bool,
                 registry_path: Path | None, kinds_choice: str, kinds_from: tuple[Path, ...],
-                source_tagger: Path | None, batch_size: int, threads: int, runtime: str,
+                source_tagger: Path | None, batch_size: int | None, threads: int, runtime: str,
                 taxonomy_path: str | None) -> None:
     """Learn from a project's annotations once: pull, merge, train, evaluate, pre-annotate, push.
 

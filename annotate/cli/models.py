@@ -111,7 +111,7 @@ def pretrain_cli(config_path: Path, texts: str | None, split: str | None, out: s
 @runtime_option
 @taxonomy_option
 def evaluate_cli(model_dir: Path, data: Path | None, split: str, semeval_dir: Path | None,
-                 json_out: Path | None, batch_size: int, threads: int, runtime: str,
+                 json_out: Path | None, batch_size: int | None, threads: int, runtime: str,
                  taxonomy_path: str | None) -> None:
     """Per-label precision, recall, F1 and support; micro and macro F1.
 
@@ -153,7 +153,7 @@ def evaluate_cli(model_dir: Path, data: Path | None, split: str, semeval_dir: Pa
 @batch_option
 @threads_option
 def export_onnx_cli(model_dir: Path, check_on: Path | None, split: str | None, no_quantize: bool,
-                    int8_only: bool, min_agreement: float, batch_size: int, threads: int) -> None:
+                    int8_only: bool, min_agreement: float, batch_size: int | None, threads: int) -> None:
     """Export a fine-tuned encoder (CamemBERT, e5...) to ONNX for `--runtime onnx`.
 
     Writes MODEL/onnx/ only if, on the check texts, the decisions at the model's

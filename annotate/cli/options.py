@@ -50,8 +50,9 @@ def load_taxonomy_option(path: str | None):
 
     return load_taxonomy(path)
 
-batch_option = click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096),
-                            help="Texts scored at once.")
+batch_option = click.option("--batch-size", type=click.IntRange(1, 4096),
+                            help="Texts scored at once (default: the model's own, from its training config: a "
+                                 "CamemBERT's batch size, an encoder's; else 32).")
 threads_option = click.option("--threads", default=0, show_default=True, type=click.IntRange(0, 512),
                               help="CPU threads for a CamemBERT model (0: all cores).")
 runtime_option = click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,

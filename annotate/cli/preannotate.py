@@ -55,7 +55,7 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
                     no_sources: bool, sources_only: bool, registry_path: Path | None, kinds_choice: str,
                     kinds_from: tuple[Path, ...], source_tagger: Path | None, encoding: str | None, push: bool,
                     project: str | None, url: str | None, uncertainty_sampling: bool, source_workers: int,
-                    batch_size: int, threads: int, runtime: str, taxonomy_path: str | None, **ray) -> None:
+                    batch_size: int | None, threads: int, runtime: str, taxonomy_path: str | None, **ray) -> None:
     """Pre-annotate a corpus: one Label Studio prediction per sentence.
 
     INPUT is articles (any format `propa ingest` reads) or a sentence corpus (JSONL,
@@ -200,7 +200,7 @@ def run_ray(input_path: Path, work, out: Path, options, encoding: str | None, do
 @threads_option
 @runtime_option
 def predict_cli(model_dir: Path, input_path: Path, out: Path, fmt: str, split: str | None,
-                encoding: str | None, batch_size: int, threads: int, runtime: str, **ray) -> None:
+                encoding: str | None, batch_size: int | None, threads: int, runtime: str, **ray) -> None:
     """Label texts with a trained model (at its saved thresholds).
 
     INPUT is a dataset folder, a sentence corpus (`propa ingest`; JSONL, Parquet, or a glob

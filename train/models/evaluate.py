@@ -27,7 +27,7 @@ def _split(dataset_dict, split: str, path: Path):
     return dataset
 
 
-def evaluate_dataset(model: Model, data: Path, split: str, taxonomy: Taxonomy, batch_size: int = 32) -> dict:
+def evaluate_dataset(model: Model, data: Path, split: str, taxonomy: Taxonomy, batch_size: int | None = None) -> dict:
     """Per-label and averaged metrics of ``model`` (at its saved thresholds) on one split."""
     from annotate.dataset import label_strings, load_dataset_dict
 
@@ -42,7 +42,7 @@ def evaluate_dataset(model: Model, data: Path, split: str, taxonomy: Taxonomy, b
             **result}
 
 
-def evaluate_semeval(model: Model, folder: Path, taxonomy: Taxonomy, batch_size: int = 32) -> dict:
+def evaluate_semeval(model: Model, folder: Path, taxonomy: Taxonomy, batch_size: int | None = None) -> dict:
     """Paragraph-level predictions on a SemEval folder, scored like the official scorer."""
     from train.data.semeval import LABELS_FILE, read_labels, read_techniques, score_semeval
 
@@ -62,7 +62,7 @@ def evaluate_semeval(model: Model, folder: Path, taxonomy: Taxonomy, batch_size:
     return {"model": str(model.path), "model_version": model.model_version, "semeval": str(folder), **result}
 
 
-def predict_semeval(model: Model, folder: Path, batch_size: int = 32) -> dict[tuple[str, int], list[str]]:
+def predict_semeval(model: Model, folder: Path, batch_size: int | None = None) -> dict[tuple[str, int], list[str]]:
     """(article id, line) -> predicted labels, for every non-empty line of a SemEval folder."""
     from train.data.semeval import semeval_lines
 
@@ -99,7 +99,7 @@ def read_records(path: Path, split: str | None = None, encoding: str | None = No
         yield TextRecord(sentence.id, sentence.article_id, sentence.text)
 
 
-def labelled(model: Model, records: list[TextRecord], batch_size: int = 32) -> list[dict]:
+def labelled(model: Model, records: list[TextRecord], batch_size: int | None = None) -> list[dict]:
     """One record per text: labels above their thresholds, every label's score, the model_version
     (`propa predict`'s lines, on either engine)."""
     scores = model.scores([r.text for r in records], batch_size=batch_size)
@@ -110,7 +110,7 @@ def labelled(model: Model, records: list[TextRecord], batch_size: int = 32) -> l
              "model_version": model.model_version} for record, row, chosen in zip(records, scores, decided)]
 
 
-def predict_file(model: Model, records: Iterator[TextRecord], out: Path, batch_size: int = 32,
+def predict_file(model: Model, records: Iterator[TextRecord], out: Path, batch_size: int | None = None,
                  chunk: int = 2048, progress=None) -> int:
     """Write one JSON line per text (:func:`labelled`). Streams in chunks; the file appears only
     when complete."""

@@ -85,11 +85,20 @@ class Model:
     def model_version(self) -> str:
         return self.meta.model_version
 
-    def scores(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        """(len(texts), len(labels)) probabilities."""
+    @property
+    def batch_size(self) -> int:
+        """Texts scored at once unless told otherwise: the model's own setting (the batch size a
+        CamemBERT was trained with, the one its encoder embeds with), else 32."""
+        for section in (self.config.camembert, self.config.encoder):
+            if section is not None and getattr(section, "batch_size", 0):
+                return int(section.batch_size)
+        return 32
+
+    def scores(self, texts: list[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+        """(len(texts), len(labels)) probabilities, ``batch_size`` texts at once (None: the model's own)."""
         if not texts:
             return np.zeros((0, len(self.meta.labels)), dtype=np.float32)
-        scores = self.scorer.scores(texts, batch_size=batch_size, progress=progress)
+        scores = self.scorer.scores(texts, batch_size=batch_size or self.batch_size, progress=progress)
         scores[:, ~self.trained_mask] = 0.0  # no training example: the output means nothing
         return scores
 
@@ -100,7 +109,7 @@ class Model:
     def decide(self, scores: np.ndarray) -> np.ndarray:
         return apply_thresholds(scores, np.asarray(self.meta.thresholds))
 
-    def predict(self, texts: list[str], batch_size: int = 32) -> list[list[str]]:
+    def predict(self, texts: list[str], batch_size: int | None = None) -> list[list[str]]:
         decided = self.decide(self.scores(texts, batch_size))
         return [[self.meta.labels[j] for j in np.flatnonzero(row)] for row in decided]
 

@@ -42,6 +42,7 @@ def test_tfidf_trains_saves_and_reloads(labelled_split: Path, tmp_path: Path) ->
                                            "Loaded_Language", "Appeal_to_Fear-Prejudice", "Name_Calling-Labeling"}
     assert meta["model_version"] == summary.model_version and summary.model_version.startswith("tfidf@")
     assert len(meta["data_hash"]) == 64
+    assert load_model(folder).batch_size == 32  # no batch size of its own
     saved_config = yaml.safe_load((folder / "train_config.yaml").read_text(encoding="utf-8"))
     assert saved_config["tfidf"]["min_df"] == 1 and saved_config["tfidf"]["C"] == 4.0  # defaults written out
     metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
@@ -86,9 +87,12 @@ def test_camembert_scratch_trains_saves_and_reloads(labelled_split: Path, tmp_pa
     assert summary.epochs == 2
 
     texts = dev_texts(labelled_split)
-    scores = load_model(folder, threads=1).scores(texts)
+    model = load_model(folder, threads=1)
+    scores = model.scores(texts)
+    assert model.batch_size == TINY_CAMEMBERT["batch_size"] == 16  # unless told, it scores as it trained
     assert scores.shape == (len(texts), len(TAX.label_names))
     np.testing.assert_allclose(fresh_process_scores(folder, texts), scores, atol=1e-5)
+    np.testing.assert_allclose(model.scores(texts, batch_size=3), scores, atol=1e-5)
 
 
 @pytest.mark.slow
