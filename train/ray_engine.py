@@ -21,8 +21,9 @@ The data flow, one way:
   sentences and the file's sha256.
 
 A rerun reads the manifest, keeps the shards it lists (their files checked) and computes the rest:
-no sentence is lost or written twice. A failed pass is retried once on the shards still unfinished;
-if it fails again the command stops, naming them. The manifest also holds the work's version (the
+no sentence is lost or written twice. A piece that fails in an actor comes back with its error while
+the other shards go on; the shards left unfinished are retried once, and if they fail again the
+command stops with one line naming them and what went wrong (a lost actor is Ray's to restart). The manifest also holds the work's version (the
 ``model_version``), the input, a fingerprint of its files (sizes and times) and the shard size: a
 rerun with another model, input or shard size is refused rather than mixed.
 
@@ -408,7 +409,8 @@ def _paths(work) -> list[str]:
 
 class RunPieces:
     """The actor of the main pool: builds its work once, then reads and computes pieces. With
-    ``keep_sentences`` it hands the sentences on with the records (for the sources actors)."""
+    ``keep_sentences`` it hands the sentences on with the records (for the sources actors). A piece
+    that fails comes back with its ``error`` (the first line of what went wrong), the others go on."""
 
     def __init__(self, work, shipped: dict | None = None, encoding: str | None = None, keep_sentences: bool = False):
         self.run = landed(work, shipped or {}).open()
@@ -418,26 +420,31 @@ class RunPieces:
     def __call__(self, batch: dict) -> dict:
         from annotate.text.parts import Part, read_part
 
-        out: dict[str, list] = {"shard": [], "piece": [], "lines": [], "sentences": [], "records": [], "carry": []}
+        out: dict[str, list] = {name: [] for name in ("shard", "piece", "lines", "sentences", "records", "carry",
+                                                      "error")}
         for shard, piece, parts in zip(batch["shard"], batch["piece"], batch["parts"]):
-            sentences = [sentence for part in json.loads(parts)
-                         for article in read_part(Part(**part), self.encoding) for sentence in article]
-            records = self.run(sentences) if sentences else []
-            out["shard"].append(int(shard))
-            out["piece"].append(int(piece))
-            out["sentences"].append(len(sentences))
-            out["records"].append(len(records))
-            if self.keep:
-                out["lines"].append("")
-                out["carry"].append(json.dumps([[s.to_dict() for s in sentences], records], ensure_ascii=False))
-            else:
-                out["lines"].append(_lines(records))
-                out["carry"].append("")
+            lines = carry = error = ""
+            sentences: list = []
+            records: list = []
+            try:
+                sentences = [sentence for part in json.loads(parts)
+                             for article in read_part(Part(**part), self.encoding) for sentence in article]
+                records = self.run(sentences) if sentences else []
+                if self.keep:
+                    carry = json.dumps([[s.to_dict() for s in sentences], records], ensure_ascii=False)
+                else:
+                    lines = _lines(records)
+            except Exception as err:  # noqa: BLE001 (reported by the driver, with the shard's name)
+                error = _first_line(err)
+            for name, value in (("shard", int(shard)), ("piece", int(piece)), ("lines", lines), ("carry", carry),
+                                ("sentences", len(sentences)), ("records", len(records)), ("error", error)):
+                out[name].append(value)
         return out
 
 
 class AddSources:
-    """The actor of the sources pool: appends the sources of each sentence to its prediction."""
+    """The actor of the sources pool: appends the sources of each sentence to its prediction (a
+    piece that failed before, or fails here, comes back with its ``error``)."""
 
     def __init__(self, work: SourcesSpec, shipped: dict | None = None):
         self.run = landed(work, shipped or {}).open()
@@ -445,11 +452,24 @@ class AddSources:
     def __call__(self, batch: dict) -> dict:
         from annotate.text.corpus import Sentence
 
-        lines = []
-        for carry in batch["carry"]:
-            sentences, records = json.loads(carry)
-            lines.append(_lines(self.run([Sentence(**s) for s in sentences], records) if sentences else []))
-        return {name: list(batch[name]) for name in ("shard", "piece", "sentences", "records")} | {"lines": lines}
+        lines, errors = [], []
+        for carry, error in zip(batch["carry"], batch["error"]):
+            done = ""
+            if not error:
+                try:
+                    sentences, records = json.loads(carry)
+                    done = _lines(self.run([Sentence(**s) for s in sentences], records) if sentences else [])
+                except Exception as err:  # noqa: BLE001 (reported by the driver, with the shard's name)
+                    error = _first_line(err)
+            lines.append(done)
+            errors.append(error)
+        return {name: list(batch[name]) for name in ("shard", "piece", "sentences", "records")} | \
+            {"lines": lines, "error": errors}
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
 
 
 def _lines(records: list[dict]) -> str:
@@ -532,24 +552,27 @@ def run_on_ray(input_path: Path, work, out: Path, options: RayOptions = RayOptio
         pieces = todo.pieces
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                _run(pieces, todo, work, version, shipped, out, manifest, options, encoding, progress)
+                failed = _run(pieces, todo, work, version, shipped, out, manifest, options, encoding, progress)
+            except Exception as err:  # Ray's own failure (an actor that cannot start...): every shard left
+                failed = {p["shard"]: _cause(err) for p in pieces}
+            pieces = [p for p in pieces if shard_name(p["shard"]) not in manifest.shards]
+            if not pieces:
                 break
-            except Exception as err:  # a worker's error arrives wrapped by Ray: the shards left say what failed
-                pieces = [p for p in pieces if shard_name(p["shard"]) not in manifest.shards]
-                if attempt == ATTEMPTS:
-                    left = sorted({shard_name(p["shard"]) for p in pieces})
-                    raise PropaError(f"{out}: {len(left)} shard(s) failed twice ({', '.join(left[:5])}"
-                                     f"{', ...' if len(left) > 5 else ''}): {_cause(err)}; the finished shards are "
-                                     "kept, rerun to retry") from None
+            if attempt == ATTEMPTS:
+                left = sorted({p["shard"] for p in pieces})
+                named = ", ".join(shard_name(s) for s in left[:5]) + (", ..." if len(left) > 5 else "")
+                cause = next((failed[s] for s in left if s in failed), "not finished")
+                raise PropaError(f"{out}: {len(left)} shard(s) failed twice ({named}): {cause}; the finished shards "
+                                 "are kept, rerun to retry") from None
     new = [name for name in manifest.shards if name not in earlier]
     return RaySummary(out, todo.shards, len(new), len(earlier), sum(manifest.shards[n]["sentences"] for n in new),
                       sum(manifest.shards[n].get("records", 0) for n in new), version, options.workers)
 
 
 def _run(pieces: list[dict], todo: Plan, work, version: str, shipped: dict, out: Path, manifest: Manifest,
-         options: RayOptions, encoding: str | None, progress) -> None:
+         options: RayOptions, encoding: str | None, progress) -> dict[int, str]:
     """One pass of Ray Data over the pieces; a shard written and recorded as soon as its last piece
-    is back."""
+    is back. Returns the shards a piece of which failed, with what went wrong."""
     import ray
 
     from annotate.files import atomic_write
@@ -568,8 +591,12 @@ def _run(pieces: list[dict], todo: Plan, work, version: str, shipped: dict, out:
                                 batch_size=1, compute=ray.data.ActorPoolStrategy(size=options.source_workers),
                                 num_cpus=1, batch_format="default")
     back: dict[int, dict[int, tuple[str, int, int]]] = {}  # shard -> piece -> lines, sentences, records
+    failed: dict[int, str] = {}
     for row in done.iter_rows():
         shard, piece = int(row["shard"]), int(row["piece"])
+        if row["error"]:
+            failed.setdefault(shard, row["error"])
+            continue
         if shard_name(shard) in manifest.shards or piece in back.get(shard, {}):
             continue  # a piece Ray computed again after a lost worker: already here
         back.setdefault(shard, {})[piece] = (row["lines"], int(row["sentences"]), int(row["records"]))
@@ -585,6 +612,7 @@ def _run(pieces: list[dict], todo: Plan, work, version: str, shipped: dict, out:
                                            "sentences": sum(g[1] for g in got.values()),
                                            "records": sum(g[2] for g in got.values()), "sha256": _sha256(final)}
             manifest.write(out)
+    return failed
 
 
 def _check_shards(out: Path, manifest: Manifest) -> None:

@@ -260,3 +260,37 @@ def test_the_driver_killed_mid_run_then_rerun_gives_every_sentence_once(tmp_path
     said = ok("preannotate", GOLD_ARTICLES, "--sources-only", "--engine", "ray", "-o", out, "--shard-size", 3)
     assert f"{len(partial_run)} shards already" in said
     assert by_id(shards(out)) == expected
+
+
+def test_a_shard_that_fails_twice_is_named_and_the_rest_kept(model_dir: Path, tmp_path: Path) -> None:
+    from annotate.errors import PropaError
+    from train.ray_engine import LabelSpec, RayOptions, run_on_ray
+
+    corpus = tmp_path / "gold.jsonl"
+    ok("ingest", GOLD_ARTICLES, "-o", corpus)
+    original = corpus.read_bytes()
+    stat = corpus.stat()
+    lines = original.splitlines(keepends=True)
+    article = json.loads(lines[-1])["article_id"]  # the last article: in the last shard
+    bad = next(i for i, line in enumerate(lines) if json.loads(line)["article_id"] == article)
+
+    def corrupt(_total) -> None:  # after the driver located the articles, before the workers read them
+        broken = lines[:bad] + [b"{" + b" " * (len(lines[bad]) - 2) + b"\n"] + lines[bad + 1:]
+        corpus.write_bytes(b"".join(broken))
+
+    spec = LabelSpec(str(model_dir))
+    out = tmp_path / "labels"
+    with pytest.raises(PropaError) as failed:
+        run_on_ray(corpus, spec, out, RayOptions(shard_size=10), total=corrupt)
+    last = -(-len({json.loads(line)["article_id"] for line in lines}) // 10) - 1
+    assert f"1 shard(s) failed twice (shard-{last:05d}.jsonl)" in str(failed.value)
+    assert f"gold.jsonl:{bad + 1}: malformed JSON" in str(failed.value) and "rerun to retry" in str(failed.value)
+    kept = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["shards"]
+    assert len(kept) == last and f"shard-{last:05d}.jsonl" not in kept  # every other shard written
+
+    corpus.write_bytes(original)  # mended: the same bytes and times, so the shards written stand
+    os.utime(corpus, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    summary = run_on_ray(corpus, spec, out, RayOptions(shard_size=10))
+    assert (summary.written, summary.skipped) == (1, last)
+    ok("predict", model_dir, corpus, "-o", tmp_path / "labels.jsonl")
+    assert shards(out) == (tmp_path / "labels.jsonl").read_text(encoding="utf-8").splitlines()
