@@ -23,9 +23,10 @@ The data flow, one way:
 A rerun reads the manifest, keeps the shards it lists (their files checked) and computes the rest:
 no sentence is lost or written twice. A piece that fails in an actor comes back with its error while
 the other shards go on; the shards left unfinished are retried once, and if they fail again the
-command stops with one line naming them and what went wrong (a lost actor is Ray's to restart). The manifest also holds the work's version (the
-``model_version``), the input, a fingerprint of its files (sizes and times) and the shard size: a
-rerun with another model, input or shard size is refused rather than mixed.
+command stops with one line naming them and what went wrong (a lost actor is Ray's to restart).
+The manifest also holds the work's version (the ``model_version``), the input, a fingerprint of its
+files (sizes and times) and the shard size: a rerun with another model, input or shard size is
+refused rather than mixed.
 
 Without an address Ray starts on this machine; with ``--address`` (``auto``, ``HOST:PORT``,
 ``ray://HOST:PORT``) the job goes to that cluster. Its workers read INPUT at the same path (a
