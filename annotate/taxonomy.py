@@ -197,8 +197,37 @@ def _attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-# Readable, distinct highlight colours for span labels, cycled by category.
+# The one palette of the project: readable, distinct colours, one hue per category (cycled). The
+# labeling config and the reports (annotate/report/) take every colour they show from here.
 _COLOURS = ("#e6550d", "#3182bd", "#31a354", "#756bb1", "#de2d26", "#636363", "#d6616b")
+SOURCE_COLOUR = "#fdae6b"  # the source span label
+# Reliability ids are stable (see configs/taxonomy.yaml); a level added there without a colour here is grey.
+RELIABILITY_COLOURS = {"reliable": _COLOURS[2], "mixed": _COLOURS[0], "low": _COLOURS[4], "unknown": _COLOURS[5]}
+_SHADES = (-0.25, 0.35)  # the first technique of a category darkened this much, the last lightened
+
+
+def technique_colours(taxonomy: Taxonomy) -> dict[str, str]:
+    """One colour per technique id: its category's hue, from darker (the category's first technique)
+    to lighter (its last), so that techniques of one category are told apart too."""
+    colours = {}
+    for index, category in enumerate(taxonomy.categories):
+        base = _COLOURS[index % len(_COLOURS)]
+        count = len(category.techniques)
+        for position, technique in enumerate(category.techniques):
+            low, high = _SHADES
+            colours[technique.id] = _shade(base, low + (high - low) * position / (count - 1) if count > 1 else 0.0)
+    return colours
+
+
+def reliability_colour(reliability: str) -> str:
+    return RELIABILITY_COLOURS.get(reliability, _COLOURS[5])
+
+
+def _shade(colour: str, amount: float) -> str:
+    """``colour`` (#rrggbb) mixed with black (``amount`` < 0) or white (> 0)."""
+    channels = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    mixed = [c + (255 - c) * amount if amount > 0 else c * (1 + amount) for c in channels]
+    return "#" + "".join(f"{round(c):02x}" for c in mixed)
 
 
 def label_config(taxonomy: Taxonomy) -> str:
@@ -217,17 +246,16 @@ def label_config(taxonomy: Taxonomy) -> str:
         '  <Header value="Indices de technique (surligner le passage)" size="6"/>',
         f'  <Labels name="{CUE_LABELS}" toName="{SENTENCE}" choice="single" showInline="true">',
     ]
-    for index, category in enumerate(taxonomy.categories):
-        colour = _COLOURS[index % len(_COLOURS)]
-        for t in category.techniques:
-            lines.append(f'    <Label value="{_attr(t.name)}" alias="{t.id}" background="{colour}"'
-                         f' hint="{_attr(t.definition)}"/>')
+    colours = technique_colours(taxonomy)
+    for t in taxonomy.techniques:
+        lines.append(f'    <Label value="{_attr(t.name)}" alias="{t.id}" background="{colours[t.id]}"'
+                     f' hint="{_attr(t.definition)}"/>')
     src = taxonomy.sources
     lines += [
         "  </Labels>",
         '  <Header value="Sources citées (surligner qui est cité)" size="6"/>',
         f'  <Labels name="{SOURCE_LABELS}" toName="{SENTENCE}" showInline="true">',
-        f'    <Label value="{_attr(src.label.name)}" alias="{src.label.id}" background="#fdae6b"'
+        f'    <Label value="{_attr(src.label.name)}" alias="{src.label.id}" background="{SOURCE_COLOUR}"'
         f' hint="{_attr(src.description)}"/>',
         "  </Labels>",
         # whenLabelValue is matched against the stored value, i.e. the alias (seen in the browser:

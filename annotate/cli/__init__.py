@@ -12,7 +12,7 @@ import signal
 import sys
 import click
 
-from annotate.cli import backend, data, models, preannotate, quality, server, sources, studio, taxonomy, text
+from annotate.cli import backend, data, models, preannotate, quality, report, server, sources, studio, taxonomy, text
 from annotate.cli.base import PropaGroup
 
 
@@ -58,7 +58,7 @@ def cli() -> None:
 
 
 # In the data flow's order, which `propa --help` keeps (PropaGroup lists commands as added).
-for _module in (text, server, studio, quality, sources, taxonomy, data, models, preannotate, backend):
+for _module in (text, server, studio, quality, sources, taxonomy, data, models, preannotate, backend, report):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

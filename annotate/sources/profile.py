@@ -76,6 +76,9 @@ class ArticleProfile:
     entities: list[dict] = field(default_factory=list)  # each source: id, name, kind, reliability, mentions...
     outlet: str = ""
     outlet_rating: dict | None = None  # annotate.sources.ratings.Rating.to_dict() and "describe"
+    # each point lost as data, for reports that word it their own way: {"penalty": a key of PENALTIES or
+    # "no_source", "points": points lost, and the figures its reason gives}, in the order of ``reasons``
+    losses: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -137,37 +140,48 @@ def profile_article(article_id: str, title: str, sentences: list[tuple[int, list
     loudest = "the authorities' line" if side_id == "line" else by_id[side_id].name if side_id else ""
     source_line = next((a for a in attributions if a.rule == "source-line" and a.kind == "anonymous_vague"), None)
     unattributed = sum(1 for _, found in body if not found)
-    score, reasons = 100.0, []
+    score, reasons, losses = 100.0, [], []
 
-    def lose(penalty: str, share: float, reason: str) -> None:
+    def lose(penalty: str, share: float, reason: str, **figures) -> None:
         nonlocal score
         lost = PENALTIES[penalty] * share
         score -= lost
         reasons.append(f"{reason} (-{lost:.0f})")
+        losses.append({"penalty": penalty, "points": round(lost), **figures})
 
     if total == 0:
         score -= NO_SOURCE
         reasons.append(f"cites no source at all (-{NO_SOURCE})")
+        losses.append({"penalty": "no_source", "points": NO_SOURCE})
     else:
         if anonymous:
-            lose("anonymous", anonymous / total, f"{anonymous} of {total} attributions are anonymous or vague")
+            lose("anonymous", anonymous / total, f"{anonymous} of {total} attributions are anonymous or vague",
+                 count=anonymous, total=total)
         if state:
-            lose("state_media", state / total, f"{state} of {total} attributions are to state-affiliated media")
+            lose("state_media", state / total, f"{state} of {total} attributions are to state-affiliated media",
+                 count=state, total=total)
         if line:
             relayed = sum(counts[i] for i in line)
-            lose("official_line", relayed / total, f"the authorities' line ({'; '.join(by_id[i].name for i in line)})"
-                 f", relayed by their own media, is {relayed} of {total} attributions, one voice")
+            names = [by_id[i].name for i in line]
+            lose("official_line", relayed / total, f"the authorities' line ({'; '.join(names)})"
+                 f", relayed by their own media, is {relayed} of {total} attributions, one voice",
+                 names=names, count=relayed, total=total)
         if total >= MIN_ATTRIBUTIONS and heard < FULL_VOICES:
             lose("one_sided", min(1.0, (FULL_VOICES - heard) / (FULL_VOICES - 1)),
                  f"{heard:.1f} voices: {loudest} carries {side_count / total:.0%} of the attributions"
-                 if loudest else f"{heard:.1f} voices")
+                 if loudest else f"{heard:.1f} voices", voices=round(heard, 1),
+                 loudest="" if side_id == "line" else loudest, line=side_id == "line",
+                 carried=round(side_count / total, 3))
         if low:
-            lose("low_reliability", low / total, f"{low} attributions to sources the registry rates low")
+            lose("low_reliability", low / total, f"{low} attributions to sources the registry rates low",
+                 count=low, total=total)
         if source_line is not None:
             said = source_line.mention.text if source_line.mention is not None else ""
-            lose("vague_source_line", 1.0, f"a vague source line (\"{said}\")" if said else "a vague source line")
+            lose("vague_source_line", 1.0, f"a vague source line (\"{said}\")" if said else "a vague source line",
+                 text=said)
         if body and unattributed:
-            lose("unattributed", unattributed / len(body), f"{unattributed} of {len(body)} sentences attribute nothing")
+            lose("unattributed", unattributed / len(body), f"{unattributed} of {len(body)} sentences attribute nothing",
+                 count=unattributed, total=len(body))
     if not reasons:
         reasons.append(f"{heard:.1f} voices, every attribution named")
     own = sum(a.self_citation for a in attributions)
@@ -183,7 +197,7 @@ def profile_article(article_id: str, title: str, sentences: list[tuple[int, list
     final = max(0, round(score))
     return ArticleProfile(article_id, title, len(sentences), total, total - anonymous, anonymous, state, low, top,
                           round(top_share, 3), unattributed, own, final, reasons, dict(kinds), len(entities), heard,
-                          band(final), [entity.to_dict() for entity in entities], outlet, rating)
+                          band(final), [entity.to_dict() for entity in entities], outlet, rating, losses)
 
 
 def profile_corpus(sentences: Iterable, registry=None, attributor=None, ratings=()) -> Iterable[ArticleProfile]:
