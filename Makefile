@@ -77,6 +77,7 @@ bench: install
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/backend.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/report.py
 
 lint: install
 	$(BIN)/ruff check annotate train tests bench

@@ -39,6 +39,7 @@ def cli() -> None:
       propa serve -m models/tfidf                      ... or live: predicts as tasks open, learns
       propa uptake data/annotated                      what the pre-annotations were worth
       propa sources profile NEW                        who each article cites
+      propa report NEW --predictions P -o report       pages an editor opens in a browser
 
     \b
     Where each step's code lives (the commands below, in the same order):
@@ -49,8 +50,9 @@ def cli() -> None:
       annotate/taxonomy.py  techniques, labeling config     taxonomy
       train/data/           datasets: import, split         import-semeval, data
       train/models/         training, evaluation, ONNX      train, pretrain, evaluate, export-onnx, encoder
-      train/preannotate.py  predictions -> Label Studio     preannotate, predict
+      train/preannotate.py  predictions -> Label Studio     preannotate, predict (train/ray_engine.py: on Ray)
       train/backend.py      a model live in Label Studio    serve, retrain
+      annotate/report/      HTML pages: articles, corpus    report
 
     State (the local server, its log and the connection config) lives in ./.propa,
     or in $PROPA_HOME.

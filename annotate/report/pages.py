@@ -499,8 +499,8 @@ def corpus_page(summaries: Sequence[dict], taxonomy: Taxonomy, title: str = "Rap
                     f'<td><div class="chips">{chips}</div></td><td class="num">{score_html}</td></tr>')
     body = f"""<div class="wrap">
 <header><h1>{escape(title)}</h1>
-<p class="meta">{len(summaries)} articles, {len(outlets)} médias, {sentences} phrases dont {share}\u202f% avec au
-moins une technique.</p>
+<p class="meta">{_count(len(summaries), "article")}, {_count(len(outlets), "média")}, {_count(sentences, "phrase")} \
+dont {share}\u202f% avec au moins une technique.</p>
 <p class="prov">{" · ".join(provenance)}</p></header>
 <form class="filters" id="filters" onsubmit="return false">
 <label>Média<select name="outlet"><option value="">tous</option>{outlet_options}</select></label>
@@ -541,3 +541,8 @@ def report_pages(articles: Iterable[ArticleView], taxonomy: Taxonomy) -> Iterabl
         summaries.append(article_summary(article))
         yield f"{ARTICLES_DIR}/{article.page}", article_page(article, taxonomy)
     yield "index.html", corpus_page(summaries, taxonomy)
+
+
+def _count(n: int, noun: str) -> str:
+    """« 1 média », « 7 médias » (French: 0 and 1 take the singular)."""
+    return f"{n} {noun}{'s' if n > 1 else ''}"

@@ -191,3 +191,5 @@ def test_the_corpus_page_lists_every_article_with_the_data_its_filters_use() -> 
     assert [t["id"] for t in data["techniques"]] == TAXONOMY.label_names
     assert [b["id"] for b in data["bands"]] == ["solid", "mixed", "weak"]
     assert '<option value="2026-02">février 2026</option>' in html
+    assert "2 articles, 2 médias, 10 phrases dont" in html
+    assert "1 article, 1 média, 5 phrases dont" in corpus_page([summary], TAXONOMY)  # French: 1 takes the singular
