@@ -106,3 +106,27 @@ def ray_settings(kwargs: dict, source_workers: int = 0):
 
     return engine, RayOptions(given["workers"], given["cpus_per_worker"], given["gpus_per_worker"], address,
                               given["shard_size"], source_workers, given["ship"])
+
+
+def run_ray(input_path: Path, work, out: Path, options, encoding: str | None, doing: str):
+    """Run a work on Ray with a progress bar (sentences, with a total when INPUT is a corpus), and
+    say what was done."""
+    from tqdm.auto import tqdm
+
+    from train.ray_engine import run_on_ray
+
+    with tqdm(unit=" sentence", desc=f"{doing} (ray)") as bar:
+        def total(count: int | None) -> None:
+            bar.total = count
+            bar.refresh()
+
+        summary = run_on_ray(input_path, work, out, options, encoding, progress=bar.update, total=total)
+    click.echo(f"{summary.sentences} sentences read, {summary.records} records written in {summary.written} shards "
+               f"by {summary.workers} workers, {summary.skipped} shards already in {summary.out} ({summary.shards} "
+               f"in all); model_version {summary.model_version}")
+    return summary
+
+
+def absolute(path: Path | str | None) -> str | None:
+    """A path as Ray's workers, which may run elsewhere, are given it: absolute."""
+    return None if path is None else str(Path(path).resolve())

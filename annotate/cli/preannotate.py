@@ -7,10 +7,12 @@ from pathlib import Path
 import click
 
 from annotate.cli.options import (
+    absolute,
     batch_option,
     kinds_option,
     ray_options,
     ray_settings,
+    run_ray,
     registry_option,
     runtime_option,
     taxonomy_option,
@@ -88,7 +90,7 @@ def preannotate_cli(input_path: Path, model_dir: Path | None, out: Path, cues_pa
         raise InputError("give a model (-m MODEL), or --sources-only")
 
     def path(p: Path | None) -> str | None:  # Ray's workers may run elsewhere: absolute paths for them
-        return None if p is None else str(Path(p).resolve()) if engine == "ray" else str(p)
+        return absolute(p) if engine == "ray" else None if p is None else str(p)
 
     spec = PredictorSpec(taxonomy_path=path(taxonomy_path), model_dir=None if sources_only else path(model_dir),
                          cues_path=path(cues_path), no_cues=no_cues or sources_only, sources=not no_sources,
@@ -166,25 +168,6 @@ def _preannotate_ray(input_path: Path, spec, out: Path, encoding: str | None, pu
               uncertainty_sampling)
 
 
-def run_ray(input_path: Path, work, out: Path, options, encoding: str | None, doing: str):
-    """Run a work on Ray with a progress bar (sentences, with a total when INPUT is a corpus), and
-    say what was done."""
-    from tqdm.auto import tqdm
-
-    from train.ray_engine import run_on_ray
-
-    with tqdm(unit=" sentence", desc=f"{doing} (ray)") as bar:
-        def total(count: int | None) -> None:
-            bar.total = count
-            bar.refresh()
-
-        summary = run_on_ray(input_path, work, out, options, encoding, progress=bar.update, total=total)
-    click.echo(f"{summary.sentences} sentences read, {summary.records} records written in {summary.written} shards "
-               f"by {summary.workers} workers, {summary.skipped} shards already in {summary.out} ({summary.shards} "
-               f"in all); model_version {summary.model_version}")
-    return summary
-
-
 @click.command("predict")
 @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
@@ -223,7 +206,7 @@ def predict_cli(model_dir: Path, input_path: Path, out: Path, fmt: str, split: s
         if fmt != "jsonl" or split is not None or (Path(input_path) / "dataset_dict.json").is_file():
             raise InputError("--engine ray reads a sentence corpus or articles and writes jsonl; use the local "
                              "engine for a dataset folder or --format semeval")
-        spec = LabelSpec(str(Path(model_dir).resolve()), max(1, int(options.cpus_per_worker)), runtime, batch_size)
+        spec = LabelSpec(absolute(model_dir), max(1, int(options.cpus_per_worker)), runtime, batch_size)
         run_ray(input_path, spec, out, options, encoding, "predicting")
         return
     if out.is_dir():

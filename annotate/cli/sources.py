@@ -11,10 +11,12 @@ import click
 from annotate.cli.base import PropaGroup
 from annotate.errors import InputError
 from annotate.cli.options import (
+    absolute,
     kinds_option,
     make_attributor,
     ray_options,
     ray_settings,
+    run_ray,
     registry_option,
     taxonomy_option,
     threads_option,
@@ -58,6 +60,8 @@ def sources_profile_cli(input_path: Path, out: Path | None, registry_path: Path 
     each article.
     """
     engine, options = ray_settings(ray)
+    if engine == "local" and out is not None and out.is_dir():
+        raise InputError(f"{out}: a folder; the local engine writes one JSONL file (--engine ray writes shards)")
     if engine == "ray":
         return _profile_ray(input_path, out, registry_path, kinds_choice, kinds_from, source_tagger, reparse,
                             encoding, taxonomy_path, options)
@@ -267,7 +271,6 @@ def _profile_ray(input_path: Path, out: Path | None, registry_path: Path | None,
                  taxonomy_path: str | None, options) -> None:
     from collections import Counter
 
-    from annotate.cli.preannotate import run_ray
     from annotate.sources.ratings import ratings_dir
     from annotate.text.corpus import has_stored_attributions
     from train.ray_engine import ProfileSpec, shard_records
@@ -278,13 +281,10 @@ def _profile_ray(input_path: Path, out: Path | None, registry_path: Path | None,
         raise InputError(f"{input_path}: stores its attributions; --engine ray finds them again (give --reparse), "
                          "or profile the stored ones with the local engine")
 
-    def path(p) -> str | None:
-        return None if p is None else str(Path(p).resolve())
-
     ratings = ratings_dir()
-    spec = ProfileSpec(path(taxonomy_path), path(registry_path), kinds_choice, tuple(path(p) for p in kinds_from),
-                       path(source_tagger), path(ratings) if ratings.is_dir() else None,
-                       max(1, int(options.cpus_per_worker)))
+    spec = ProfileSpec(absolute(taxonomy_path), absolute(registry_path), kinds_choice,
+                       tuple(absolute(p) for p in kinds_from), absolute(source_tagger),
+                       absolute(ratings) if ratings.is_dir() else None, max(1, int(options.cpus_per_worker)))
     run_ray(input_path, spec, out, options, encoding, "profiling")
     bands: Counter = Counter()
     scores = []
