@@ -539,12 +539,12 @@ def run_on_ray(input_path: Path, work, out: Path, options: RayOptions = RayOptio
                     f"written with {name} {getattr(manifest, name)}, not {getattr(wanted, name)}"
                 raise InputError(f"{out / MANIFEST}: {what}; write to another folder")
         _check_shards(out, manifest)
-    else:
+    earlier = set(manifest.shards) if manifest is not None else set()
+    todo = plan(input_path, encoding, options.shard_size, earlier)  # INPUT checked before anything is written
+    if manifest is None:
         manifest = wanted
         out.mkdir(parents=True, exist_ok=True)
         manifest.write(out)
-    earlier = set(manifest.shards)
-    todo = plan(input_path, encoding, options.shard_size, earlier)
     if total is not None:
         total(todo.sentences)
     if todo.pieces:

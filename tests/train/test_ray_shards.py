@@ -159,3 +159,14 @@ def test_addresses(address: str, fine: bool) -> None:
     else:
         with pytest.raises(InputError, match=f"--address {address}: expected"):
             ray_settings(given)
+
+
+def test_bad_input_is_named_before_anything_is_written(model_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    from train.ray_engine import LabelSpec, run_on_ray
+
+    bad = tmp_path / "mal.jsonl"
+    bad.write_text(json.dumps({"id": "a", "title": "T", "text": "Un texte."}) + "\n{bad\n", encoding="utf-8")
+    with pytest.raises(InputError, match="mal.jsonl:2: malformed JSON"):
+        run_on_ray(bad, LabelSpec(str(model_dir)), tmp_path / "out")  # fails in the driver's pass: Ray not started
+    assert not (tmp_path / "out").exists()
