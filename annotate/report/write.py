@@ -1,13 +1,15 @@
 """The pages of a report, written under its folder: ``articles/<article>.html`` each, then ``index.html``.
 
-Each file is written atomically (:func:`annotate.files.atomic_write`): a failure never leaves a
-half-written page. The index is written last, only once every article has been read and checked: an
-error in the input (a prediction of a sentence INPUT lacks, an unknown technique) stops the report
-before its index exists.
+The pages are written into a staging folder inside the report's (``.staging-report``) and moved into
+place only once every article has been read and checked, the index last: an error in the input (a
+prediction of a sentence INPUT lacks, an unknown technique) leaves the folder as it was, with no
+page of the failed run in it. A staging folder a killed run left is removed by the next one.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -45,9 +47,22 @@ def write_report(articles: Iterable[ArticleView], taxonomy: Taxonomy, out: Path,
             counts["without_record"] += sum(1 for s in article.sentences if not s.seen)
             yield article
 
-    for path, html in report_pages(counted(articles), taxonomy):
-        with atomic_write(out / path) as handle:
-            handle.write(html)
-        if progress is not None and path != "index.html":
-            progress(1)
+    staging = out / STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    written: list[str] = []
+    try:
+        for path, html in report_pages(counted(articles), taxonomy):
+            with atomic_write(staging / path) as handle:
+                handle.write(html)
+            written.append(path)
+            if progress is not None and path != "index.html":
+                progress(1)
+        for path in sorted(written, key=lambda p: p == "index.html"):  # the index last
+            (out / path).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / path, out / path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return ReportSummary(out, **counts)
+
+
+STAGING = ".staging-report"

@@ -95,6 +95,8 @@ def test_predictions_of_another_input_are_refused(tmp_path: Path) -> None:
     assert done.output.splitlines() == [f"Error: {predicted}: 5 predictions for sentences that are not in INPUT "
                                         "(first: 'a1:0-47'); were they made from another INPUT?"]
     assert not (tmp_path / "report" / "index.html").exists()
+    # the samples' pages were made before the mismatch showed: none of them reached the folder
+    assert not (tmp_path / "report").exists() or list((tmp_path / "report").rglob("*")) == []
 
 
 @pytest.mark.slow
