@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from annotate.errors import InputError, PropaError
+from annotate.files import file_sha256
 
 MANIFEST = "manifest.json"
 FORMAT = 2
@@ -611,7 +612,7 @@ def _run(pieces: list[dict], todo: Plan, work, version: str, shipped: dict, out:
                     handle.write(got[index][0])
             manifest.shards[final.name] = {"articles": todo.articles[shard],
                                            "sentences": sum(g[1] for g in got.values()),
-                                           "records": sum(g[2] for g in got.values()), "sha256": _sha256(final)}
+                                           "records": sum(g[2] for g in got.values()), "sha256": file_sha256(final)}
             manifest.write(out)
     return failed
 
@@ -620,16 +621,10 @@ def _check_shards(out: Path, manifest: Manifest) -> None:
     """Every shard the manifest lists is there, as written; one that is not is computed again."""
     for name, info in list(manifest.shards.items()):
         path = out / name
-        if not path.is_file() or _sha256(path) != info.get("sha256"):
+        if not path.is_file() or file_sha256(path) != info.get("sha256"):
             del manifest.shards[name]
             path.unlink(missing_ok=True)
     manifest.write(out)
-
-
-def _sha256(path: Path) -> str:
-    from annotate.files import file_sha256
-
-    return file_sha256(path)
 
 
 def _cause(err: BaseException) -> str:

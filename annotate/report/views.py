@@ -151,22 +151,10 @@ def predicted_articles(sentences: Iterable[Sentence], predictions: Mapping[str, 
     """Articles with their stored predictions (sentence id -> prediction); ``source`` names the
     predictions in errors. Predictions of sentences INPUT lacks are an error: at the article they
     name when INPUT has it (another version of the article), at the end otherwise."""
-    remaining: dict[str, set[str]] = {}
-    for sentence_id in predictions:
-        remaining.setdefault(article_of(sentence_id), set()).add(sentence_id)
-    for group in by_article(sentences):
-        ids = remaining.pop(group[0].article_id, set())
-        left = ids - {s.id for s in group}
-        if left:
-            raise InputError(f"{source}: prediction for sentence {quote(min(left))}, which INPUT's article "
-                             f"{quote(group[0].article_id)} does not have (was the article changed since?)")
+    for group, ids in _matched(sentences, predictions, source, ("prediction for sentence", "predictions for "
+                                                                "sentences", "were they made from another INPUT?")):
         yield article_from_predictions(group, {s.id: predictions[s.id] for s in group if s.id in ids}, taxonomy,
                                        source, registry, ratings)
-    if remaining:
-        first = min(min(ids) for ids in remaining.values())
-        count = sum(len(ids) for ids in remaining.values())
-        raise InputError(f"{source}: {count} predictions for sentences that are not in INPUT (first: {quote(first)}); "
-                         "were they made from another INPUT?")
 
 
 def modelled_articles(sentences: Iterable[Sentence], predict: Callable[[list[Sentence]], list[dict]],
@@ -290,15 +278,8 @@ def annotated_articles(sentences: Iterable[Sentence], rows: Mapping[str, dict], 
     """Articles with the annotations of a pull (sentence id -> row of `propa pull`): the techniques the
     annotators' majority chose, every annotator's cue spans and source mentions (a mention marked by
     several annotators once, with the kind and reliability most of them gave)."""
-    remaining: dict[str, set[str]] = {}
-    for sentence_id in rows:
-        remaining.setdefault(article_of(sentence_id), set()).add(sentence_id)
-    for group in by_article(sentences):
-        ids = remaining.pop(group[0].article_id, set())
-        left = ids - {s.id for s in group}
-        if left:
-            raise InputError(f"{source}: annotations of sentence {quote(min(left))}, which INPUT's article "
-                             f"{quote(group[0].article_id)} does not have (was the article changed since?)")
+    for group, _ in _matched(sentences, rows, source, ("annotations of sentence", "annotated sentences",
+                                                         "was the project pushed from another INPUT?")):
         views = []
         annotators: set[str] = set()
         for sentence in group:
@@ -311,11 +292,6 @@ def annotated_articles(sentences: Iterable[Sentence], rows: Mapping[str, dict], 
             annotators.update(names)
         yield _article(group, views, "annotations", registry, ratings, annotators=tuple(sorted(annotators)),
                        has_sources=any(v.seen for v in views))
-    if remaining:
-        first = min(min(ids) for ids in remaining.values())
-        count = sum(len(ids) for ids in remaining.values())
-        raise InputError(f"{source}: {count} annotated sentences that are not in INPUT (first: {quote(first)}); "
-                         "was the project pushed from another INPUT?")
 
 
 def sentence_from_row(sentence: Sentence, row: dict, taxonomy: Taxonomy, where: str) -> tuple[SentenceView, list]:
@@ -369,6 +345,29 @@ def _majority(values: list[str]) -> str:
 
 
 # -- shared ------------------------------------------------------------------------------
+
+def _matched(sentences: Iterable[Sentence], records: Mapping[str, object], source: str,
+             words: tuple[str, str, str]) -> Iterator[tuple[list[Sentence], set[str]]]:
+    """INPUT's articles, each with the ids of its sentences that ``records`` (by sentence id) cover.
+    Records of sentences INPUT lacks are an error: at the article they name when INPUT has it
+    (another version of the article), at the end otherwise. ``words``: how the error names one
+    record, several, and what it asks."""
+    one, several, question = words
+    remaining: dict[str, set[str]] = {}
+    for sentence_id in records:
+        remaining.setdefault(article_of(sentence_id), set()).add(sentence_id)
+    for group in by_article(sentences):
+        ids = remaining.pop(group[0].article_id, set())
+        left = ids - {s.id for s in group}
+        if left:
+            raise InputError(f"{source}: {one} {quote(min(left))}, which INPUT's article "
+                             f"{quote(group[0].article_id)} does not have (was the article changed since?)")
+        yield group, ids
+    if remaining:
+        first = min(min(ids) for ids in remaining.values())
+        count = sum(len(ids) for ids in remaining.values())
+        raise InputError(f"{source}: {count} {several} that are not in INPUT (first: {quote(first)}); {question}")
+
 
 def _plain(sentence: Sentence) -> SentenceView:
     return SentenceView(sentence.id, sentence.paragraph_index, sentence.start, sentence.end, sentence.text)

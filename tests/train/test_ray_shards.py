@@ -13,7 +13,8 @@ import pytest
 from annotate.errors import InputError
 from annotate.text.corpus import read_sentences
 from annotate.text.parts import Part, locate, read_part
-from train.ray_engine import MANIFEST, Manifest, _check_shards, _sha256, input_fingerprint, plan, shard_name
+from annotate.files import file_sha256
+from train.ray_engine import MANIFEST, Manifest, _check_shards, input_fingerprint, plan, shard_name
 from tests.conftest import ROOT, SAMPLES
 
 GOLD_ARTICLES = ROOT / "corpus" / "gold" / "articles.jsonl"
@@ -124,7 +125,7 @@ def test_the_manifest_keeps_only_shards_as_written(tmp_path: Path) -> None:
     for index in range(3):
         (tmp_path / shard_name(index)).write_text(f"{index}\n", encoding="utf-8")
         written = tmp_path / shard_name(index)
-        manifest.shards[written.name] = {"articles": 3, "sentences": 1, "sha256": _sha256(written)}
+        manifest.shards[written.name] = {"articles": 3, "sentences": 1, "sha256": file_sha256(written)}
     manifest.write(tmp_path)
     (tmp_path / shard_name(1)).write_text("changed\n", encoding="utf-8")
     (tmp_path / shard_name(2)).unlink()
